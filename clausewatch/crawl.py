@@ -1,0 +1,123 @@
+"""Run one crawl (live or replay) in this process: registry -> spider -> store.
+
+Scrapy's reactor cannot restart: one crawl per process. The scheduler runs ``clausewatch crawl`` in a
+subprocess for each job.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crawlers.registry import Registry, load_registry
+from crawlers.replay import ReplayMap, ReplayServer
+from crawlers.urlpolicy import url_refusal
+from db import connect
+from db.documents import finish_run, source_rows, start_run, sync_sources
+
+
+class CrawlError(RuntimeError):
+    """A crawl that cannot start (unknown source, bad corpus folder ...)."""
+
+
+@dataclass
+class CrawlPlan:
+    documents: list[dict[str, Any]]
+    steps: dict[str, list[str | None]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)   # source id -> why it is not crawled
+
+
+def replay_steps(dates: list[str], previous: str | None, target: str) -> list[str]:
+    """The as-of days to request for one source: every file date after the last replayed day, up to target.
+
+    Requesting them in order replays the document's history; when nothing new is due, one request
+    as of ``target`` checks (conditionally) that nothing changed.
+    """
+    due = [d for d in dates if (previous is None or d > previous) and d <= target]
+    return due or [target]
+
+
+def plan_crawl(db, registry: Registry, *, source_ids: list[str] | None, replay: ReplayMap | None,
+               as_of: str | None) -> CrawlPlan:
+    rows = source_rows(db)
+    known = {r["source_id"] for r in rows}
+    unknown = [s for s in source_ids or [] if s not in known]
+    if unknown:
+        raise CrawlError(f"unknown source id(s): {', '.join(unknown)} (see `clausewatch sources`)")
+    if source_ids:
+        rows = [r for r in rows if r["source_id"] in source_ids]
+    plan = CrawlPlan(documents=[])
+    if replay is None:
+        for row in rows:
+            refusal = url_refusal(row["url"])
+            if refusal:
+                plan.skipped[row["source_id"]] = f"refused: {refusal}"
+            else:
+                plan.documents.append(row)
+        return plan
+    target = as_of or dt.date.today().isoformat()
+    for row in rows:
+        dates = [d for d in replay.dates(row["url"]) if d <= target]
+        if not replay.dates(row["url"]):
+            plan.skipped[row["source_id"]] = "no file in the replay corpus"
+            continue
+        if not dates:
+            plan.skipped[row["source_id"]] = f"not yet published on {target} in the replay corpus"
+            continue
+        plan.documents.append(row)
+        plan.steps[row["source_id"]] = replay_steps(dates, row.get("replay_as_of"), target)
+    return plan
+
+
+def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir: Path | None = None,
+              as_of: str | None = None, progress: bool = True, registry_dir: Path | None = None,
+              settings_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Crawl the declared sources (or a replay corpus) once; returns the finished ``crawl_runs`` row."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawlers.settings import crawl_settings
+    from crawlers.spider import DocumentSpider
+
+    registry = load_registry(registry_dir)
+    db = connect(db_path)
+    sync_sources(db, [s.as_row() for s in registry.sources.values()])
+    replay = None
+    if replay_dir is not None:
+        replay = ReplayMap(Path(replay_dir), [(s.url, s.replay) for s in registry.sources.values() if s.replay]
+                           + [(d.url, d.replay) for d in registry.discoveries.values() if d.replay])
+    plan = plan_crawl(db, registry, source_ids=source_ids, replay=replay, as_of=as_of)
+    discoveries = [] if source_ids else [
+        d for d in registry.discoveries.values() if replay is None or replay.dates(d.url)]
+    run_id = start_run(db, mode="replay" if replay else "live", as_of=as_of,
+                       corpus=str(replay_dir) if replay_dir else None, pid=os.getpid(),
+                       sources=len(plan.documents))
+    if progress:
+        where = f"replay of {replay_dir}" + (f" as of {as_of}" if as_of else "") if replay else "live web"
+        print(f"crawl #{run_id}: {len(plan.documents)} sources from the {where}", file=sys.stderr, flush=True)
+        for sid, why in sorted(plan.skipped.items()):
+            print(f"  skipped {sid}: {why}", file=sys.stderr)
+    db.close()
+    status, error = "ok", None
+    with ExitStack() as stack:
+        base = stack.enter_context(ReplayServer(replay)).base_url if replay else None
+        process = CrawlerProcess(crawl_settings(db_path=str(db_path), run_id=run_id, replay=replay is not None,
+                                                progress=progress, overrides=settings_overrides))
+        crawler = process.create_crawler(DocumentSpider)
+        process.crawl(crawler, documents=plan.documents, discoveries=discoveries, replay_base=base,
+                      steps=plan.steps)
+        try:
+            process.start()
+        except KeyboardInterrupt:
+            status, error = "interrupted", "interrupted"
+        reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+        if reason not in (None, "finished") and status == "ok":
+            status, error = "interrupted", str(reason)
+    db = connect(db_path)
+    run = finish_run(db, run_id, status=status, error=error)
+    run["skipped"] = plan.skipped
+    db.close()
+    return run

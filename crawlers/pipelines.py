@@ -1,0 +1,98 @@
+"""Item pipeline: extract text from fetched documents and store them through ``db``."""
+from __future__ import annotations
+
+import email.utils
+import sys
+from typing import Any
+
+from crawlers.extract import EXTRACTOR_VERSION, ExtractionError, extract
+from crawlers.guards import replacement_reason
+from crawlers.items import DiscoveredItem, DocumentItem
+from db import connect
+from db.documents import Fetched, add_discovered_sources, latest_version, record_document, source_pk
+
+
+def valid_from(last_modified: str | None, fallback: str) -> str:
+    """The day a version became current: its Last-Modified date when the server says, else the fetch day."""
+    if last_modified:
+        try:
+            return email.utils.parsedate_to_datetime(last_modified).date().isoformat()
+        except (TypeError, ValueError):
+            pass
+    return fallback[:10]
+
+
+class StorePipeline:
+    def __init__(self, db_path: str, run_id: int, progress: bool):
+        self.db_path = db_path
+        self.run_id = run_id
+        self.progress = progress
+        self.count = 0
+        self.outcomes: dict[str, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        return cls(s.get("CLAUSEWATCH_DB"), s.getint("CLAUSEWATCH_RUN_ID"), s.getbool("CLAUSEWATCH_PROGRESS"))
+
+    def open_spider(self, spider=None) -> None:
+        self.db = connect(self.db_path)
+
+    def close_spider(self, spider=None) -> None:
+        self.db.close()
+
+    def process_item(self, item: Any, spider=None) -> Any:
+        if isinstance(item, DiscoveredItem):
+            added = add_discovered_sources(self.db, item.sources)
+            if added and self.progress:
+                print(f"  discovered by {item.discovery_id}: {', '.join(added)}", file=sys.stderr, flush=True)
+            return item
+        if isinstance(item, DocumentItem):
+            self._store(item)
+        return item
+
+    def _store(self, item: DocumentItem) -> None:
+        pk = item.source_pk or source_pk(self.db, item.source_id)
+        fetched = Fetched(
+            source=pk, url=item.url, final_url=item.final_url, requested_at=item.requested_at,
+            http_status=item.status, outcome="error", as_of=item.as_of, etag=item.etag,
+            last_modified=item.last_modified, content_type=item.content_type, body=item.body,
+            duration_ms=item.duration_ms, error=item.error, parts=item.parts)
+        text = title = hold = None
+        state: dict[str, Any] = {}
+        if item.as_of:
+            state["replay_as_of"] = item.as_of
+        if item.error:
+            fetched.outcome = "gone" if item.status in (404, 410) else "error"
+            fetched.body = None
+        elif item.status == 304:
+            fetched.outcome = "not_modified"
+        elif item.unchanged:
+            fetched.outcome = "unchanged"
+        else:
+            try:
+                result = extract(item.body or b"", item.format, selectors=item.selectors,
+                                 parts={name: body for name, body, _ in item.parts} or None, url=item.url)
+                text, title = result.text, result.title
+                latest = latest_version(self.db, pk)
+                hold = replacement_reason(latest["text"] if latest else None, text)
+                fetched.outcome = "new_version"
+            except ExtractionError as exc:
+                fetched.outcome = "error"
+                fetched.error = f"extraction failed: {exc}"
+                state["raw_sha256"] = None  # so that a fixed extractor retries this body next time
+        outcome = record_document(self.db, self.run_id, fetched, text=text, title=title,
+                                  extractor_version=EXTRACTOR_VERSION,
+                                  valid_from=valid_from(item.last_modified, item.requested_at),
+                                  hold_reason=hold, state=state)
+        self._report(item, outcome["outcome"], fetched.error or hold, text)
+
+    def _report(self, item: DocumentItem, outcome: str, detail: str | None, text: str | None) -> None:
+        self.count += 1
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        if not self.progress:
+            return
+        when = f" as of {item.as_of}" if item.as_of else ""
+        extra = f": {detail}" if detail else (f" ({len(text):,} chars)" if text else "")
+        print(f"  [{self.count:>3}] {item.source_id}{when}: {outcome.replace('_', ' ')}{extra}",
+              file=sys.stderr, flush=True)

@@ -1,0 +1,264 @@
+"""The source registry: one YAML declaration per tracked document under ``crawlers/sources/``.
+
+What to track is data; how to track it is code. Every declaration is validated against
+``SOURCE_SCHEMA``; a bad one raises :class:`DeclarationError` naming the file and the field.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SOURCES_DIR = Path(__file__).parent / "sources"
+
+KINDS = ["license", "use-policy", "regulation", "report", "definition", "guidance", "executive-order", "bill"]
+FORMATS = ["html", "pdf", "xml", "markdown", "text"]
+ID_PATTERN = r"^[a-z0-9][a-z0-9.\-]*[a-z0-9]$"
+# minute hour day-of-month month day-of-week, as APScheduler's CronTrigger.from_crontab reads it
+CRON_PATTERN = r"^\S+ \S+ \S+ \S+ \S+$"
+
+_selectors = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "keep": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+        "remove": {"type": "array", "items": {"type": "string", "minLength": 1}},
+    },
+}
+
+_common = {
+    "id": {"type": "string", "pattern": ID_PATTERN, "maxLength": 80},
+    "title": {"type": "string", "minLength": 3},
+    "publisher": {"type": "string", "minLength": 2},
+    "url": {"type": "string", "pattern": r"^https?://[^\s/$.?#][^\s]*$"},
+    "schedule": {"type": "string", "pattern": CRON_PATTERN},
+    "notes": {"type": "string"},
+    "homepage": {"type": "string", "pattern": r"^https?://"},
+}
+
+SOURCE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "title", "publisher", "jurisdiction", "kind", "family", "version", "url", "format",
+                 "schedule"],
+    "properties": {
+        **_common,
+        "jurisdiction": {"type": "string", "pattern": r"^(global|[A-Z]{2}(-[A-Z0-9]{1,3})?)$"},
+        "kind": {"enum": KINDS},
+        "family": {"type": "string", "pattern": ID_PATTERN},
+        "version": {"type": "string", "minLength": 1},
+        "date": {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
+        "format": {"enum": FORMATS},
+        "selectors": _selectors,
+        "incorporates": {"type": "array", "items": {"type": "string", "pattern": ID_PATTERN}, "uniqueItems": True},
+        "spdx": {"type": "string"},
+        "replay": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+        "max_bytes": {"type": "integer", "minimum": 1024},
+    },
+}
+
+DISCOVERY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "title", "publisher", "url", "schedule", "discover"],
+    "properties": {
+        **_common,
+        "format": {"const": "json"},
+        "replay": {"type": "array", "items": {"type": "string"}},
+        "discover": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["items", "pattern", "template"],
+            "properties": {
+                # JSON path (dot-separated keys) to the list of entries, and the entry key holding a path
+                "items": {"type": "string"},
+                "key": {"type": "string"},
+                # regex over the entry's path; its named groups fill the template's {placeholders}
+                "pattern": {"type": "string"},
+                "template": {
+                    "type": "object",
+                    "required": ["id", "title", "family", "version", "url", "kind", "format", "jurisdiction",
+                                 "publisher"],
+                    "additionalProperties": False,
+                    "properties": {
+                        k: {"type": "string"} for k in
+                        ["id", "title", "family", "version", "url", "kind", "format", "jurisdiction", "publisher",
+                         "schedule", "incorporates"]
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+class DeclarationError(ValueError):
+    """A source declaration that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    publisher: str
+    jurisdiction: str
+    kind: str
+    family: str
+    version: str
+    url: str
+    format: str
+    schedule: str
+    date: str | None = None
+    selectors: dict | None = None
+    incorporates: tuple[str, ...] = ()
+    spdx: str | None = None
+    replay: tuple[str, ...] = ()
+    max_bytes: int | None = None
+    notes: str | None = None
+    homepage: str | None = None
+    declared_in: str | None = None
+    discovered_from: str | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        """The declaration as a `sources` table row (JSON-able values)."""
+        return {
+            "source_id": self.id, "title": self.title, "publisher": self.publisher,
+            "jurisdiction": self.jurisdiction, "kind": self.kind, "family": self.family,
+            "version_label": self.version, "release_date": self.date, "url": self.url, "format": self.format,
+            "selectors": self.selectors, "incorporates": list(self.incorporates), "schedule": self.schedule,
+            "spdx": self.spdx, "declared_in": self.declared_in, "discovered_from": self.discovered_from,
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True)
+class Discovery:
+    id: str
+    title: str
+    publisher: str
+    url: str
+    schedule: str
+    items: str
+    pattern: str
+    template: dict[str, str]
+    key: str = "path"
+    replay: tuple[str, ...] = ()
+    declared_in: str | None = None
+    notes: str | None = None
+
+    def sources_from_listing(self, listing: Any) -> list[Source]:
+        """Turn a fetched JSON listing into source declarations, one per entry matching the pattern."""
+        entries: Any = listing
+        for key in [k for k in self.items.split(".") if k]:
+            entries = entries.get(key, []) if isinstance(entries, dict) else []
+        found: dict[str, Source] = {}
+        regex = re.compile(self.pattern)
+        for entry in entries if isinstance(entries, list) else []:
+            value = entry.get(self.key) if isinstance(entry, dict) else entry
+            match = regex.fullmatch(value) if isinstance(value, str) else None
+            if not match:
+                continue
+            groups = {k: v for k, v in match.groupdict().items() if v is not None}
+            groups["path"] = value
+            groups["version_dotted"] = groups.get("version", "").replace("_", ".")
+            filled = {k: v.format(**groups) for k, v in self.template.items()}
+            incorporates = tuple(x for x in filled.pop("incorporates", "").split(",") if x)
+            filled.setdefault("schedule", self.schedule)
+            data = {**filled, "incorporates": list(incorporates)} if incorporates else filled
+            source = _build_source(data, f"{self.declared_in} (discovered from {value})")
+            found[source.id] = Source(**{**source.__dict__, "discovered_from": self.id})
+        return list(found.values())
+
+
+def _error_for(err: jsonschema.ValidationError, where: str) -> DeclarationError:
+    field_path = ".".join(str(p) for p in err.absolute_path)
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        return DeclarationError(f"{where}: field '{missing}' is required")
+    if err.validator == "additionalProperties":
+        return DeclarationError(f"{where}: {err.message}")
+    shown = repr(err.instance) if len(repr(err.instance)) < 80 else repr(err.instance)[:77] + "..."
+    return DeclarationError(f"{where}: field '{field_path or '(top)'}' is invalid: {shown} ({err.validator})")
+
+
+def _validate(data: Any, schema: dict, where: str) -> None:
+    if not isinstance(data, dict):
+        raise DeclarationError(f"{where}: a declaration must be a YAML mapping, got {type(data).__name__}")
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise _error_for(errors[0], where)
+
+
+def _build_source(data: dict, where: str) -> Source:
+    data = {k: (str(v) if k in ("version", "date") and v is not None else v) for k, v in data.items()}
+    _validate(data, SOURCE_SCHEMA, where)
+    try:
+        from apscheduler.triggers.cron import CronTrigger
+
+        CronTrigger.from_crontab(data["schedule"], timezone="UTC")
+    except ValueError as exc:
+        raise DeclarationError(f"{where}: field 'schedule' is not a valid cron expression: {exc}") from None
+    return Source(
+        **{k: v for k, v in data.items() if k not in ("incorporates", "replay")},
+        incorporates=tuple(data.get("incorporates", ())),
+        replay=tuple(data.get("replay", ())),
+        declared_in=where,
+    )
+
+
+def load_file(path: Path) -> Source | Discovery:
+    where = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DeclarationError(f"{where}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeclarationError(f"{where}: cannot be read: {exc}") from None
+    if isinstance(data, dict) and "discover" in data:
+        _validate(data, DISCOVERY_SCHEMA, where)
+        disc = data["discover"]
+        try:
+            re.compile(disc["pattern"])
+        except re.error as exc:
+            raise DeclarationError(f"{where}: field 'discover.pattern' is not a valid regex: {exc}") from None
+        return Discovery(id=data["id"], title=data["title"], publisher=data["publisher"], url=data["url"],
+                         schedule=data["schedule"], items=disc["items"], pattern=disc["pattern"],
+                         template=disc["template"], key=disc.get("key", "path"),
+                         replay=tuple(data.get("replay", ())), declared_in=where, notes=data.get("notes"))
+    source = _build_source(data, where)
+    if path.stem != source.id:
+        raise DeclarationError(f"{where}: field 'id' ({source.id!r}) must match the file name ({path.stem!r})")
+    return source
+
+
+@dataclass
+class Registry:
+    sources: dict[str, Source] = field(default_factory=dict)
+    discoveries: dict[str, Discovery] = field(default_factory=dict)
+
+    def all_ids(self) -> list[str]:
+        return sorted([*self.sources, *self.discoveries])
+
+
+def load_registry(directory: Path | str | None = None) -> Registry:
+    """Load and validate every ``*.yaml`` declaration; cross-checks ids and ``incorporates``."""
+    directory = Path(directory or os.environ.get("CLAUSEWATCH_SOURCES") or SOURCES_DIR)
+    if not directory.is_dir():
+        raise DeclarationError(f"{directory}: source directory not found")
+    registry = Registry()
+    for path in sorted(directory.glob("*.yaml")):
+        item = load_file(path)
+        if item.id in registry.sources or item.id in registry.discoveries:
+            raise DeclarationError(f"{path}: field 'id' ({item.id!r}) is declared twice")
+        target = registry.discoveries if isinstance(item, Discovery) else registry.sources
+        target[item.id] = item
+    for source in registry.sources.values():
+        for ref in source.incorporates:
+            if ref not in registry.sources:
+                raise DeclarationError(f"{source.declared_in}: field 'incorporates' names unknown source {ref!r}")
+    return registry

@@ -1,0 +1,82 @@
+"""Clauses, their tags and entities, stored per version and pipeline version."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlite_utils import Database
+
+from db.connection import now_iso
+
+
+def versions_to_process(db: Database, pipeline_version: str, source_ids: Iterable[str] | None = None) -> list[dict]:
+    """Versions not yet processed by this pipeline version, oldest first."""
+    sql = """SELECT v.id, v.source_id, v.seq, s.source_id AS source FROM versions v JOIN sources s ON s.id = v.source_id
+             WHERE v.pipeline_version IS NULL OR v.pipeline_version != ?"""
+    params: list[Any] = [pipeline_version]
+    ids = list(source_ids or [])
+    if ids:
+        sql += f" AND s.source_id IN ({','.join('?' * len(ids))})"
+        params += ids
+    return list(db.query(sql + " ORDER BY v.id", params))
+
+
+def version_text(db: Database, version_id: int) -> str:
+    row = db.execute("SELECT text FROM versions WHERE id = ?", [version_id]).fetchone()
+    if row is None:
+        raise KeyError(f"version {version_id} not found")
+    return row[0]
+
+
+def replace_clauses(db: Database, version_id: int, clauses: list[dict[str, Any]], pipeline_version: str) -> int:
+    """Store the analysed clauses of one version, replacing any earlier analysis, in one transaction.
+
+    Each clause dict has the ``clauses`` columns plus ``tags`` (list of {tag, score, evidence, rule}) and
+    ``entities`` (list of {type, text, value, start, end, unit?, currency?}).
+    """
+    with db.atomic():
+        old = [r[0] for r in db.execute("SELECT id FROM clauses WHERE version_id = ?", [version_id])]
+        if old:
+            marks = ",".join("?" * len(old))
+            db.execute(f"DELETE FROM clause_tags WHERE clause_id IN ({marks})", old)
+            db.execute(f"DELETE FROM entities WHERE clause_id IN ({marks})", old)
+            db.execute("DELETE FROM clauses WHERE version_id = ?", [version_id])
+        tag_rows, entity_rows = [], []
+        for clause in clauses:
+            tags = clause.get("tags", [])
+            row = {k: v for k, v in clause.items() if k not in ("tags", "entities")}
+            row.update(version_id=version_id, tags=json.dumps(sorted({t["tag"] for t in tags})))
+            clause_id = db["clauses"].insert(row).last_pk
+            tag_rows += [{"clause_id": clause_id, **t} for t in tags]
+            for ent in clause.get("entities", []):
+                value = ent.get("value")
+                number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+                entity_rows.append({
+                    "clause_id": clause_id, "type": ent["type"], "text": ent["text"],
+                    "value": json.dumps(value) if isinstance(value, dict | list) else (
+                        None if value is None else str(value)),
+                    "value_number": number, "unit": ent.get("unit"), "currency": ent.get("currency"),
+                    "start": ent.get("start"), "end": ent.get("end")})
+        if tag_rows:
+            db["clause_tags"].insert_all(tag_rows)
+        if entity_rows:
+            db["entities"].insert_all(entity_rows)
+        db["versions"].update(version_id, {"pipeline_version": pipeline_version, "processed_at": now_iso()})
+    return len(clauses)
+
+
+def clauses_of(db: Database, version_id: int) -> list[dict[str, Any]]:
+    """The stored clauses of a version with their tags and entities (as lists of dicts)."""
+    rows = list(db.query("SELECT * FROM clauses WHERE version_id = ? ORDER BY ordinal", [version_id]))
+    if not rows:
+        return rows
+    by_id = {r["id"]: r for r in rows}
+    for r in rows:
+        r["tags"], r["entities"] = [], []
+    marks = ",".join("?" * len(by_id))
+    for t in db.query(f"SELECT * FROM clause_tags WHERE clause_id IN ({marks}) ORDER BY id", list(by_id)):
+        by_id[t["clause_id"]]["tags"].append(t)
+    for e in db.query(f"SELECT * FROM entities WHERE clause_id IN ({marks}) ORDER BY id", list(by_id)):
+        by_id[e["clause_id"]]["entities"].append(e)
+    return rows

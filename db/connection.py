@@ -1,0 +1,51 @@
+"""Opening the databases: WAL, busy timeout, migrations."""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from db.migrations import private, public
+
+
+class StoreError(RuntimeError):
+    """A database that cannot be opened or written, with a message for people."""
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _open(path: str | Path, migrations, *, readonly: bool = False) -> Database:
+    path = Path(path)
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=30)
+        db = Database(conn)
+        db.execute("PRAGMA busy_timeout = 30000")
+        if not readonly:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot open database: {exc}") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create database: {exc}") from None
+    return db
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> Database:
+    """The public database (sources, fetches, snapshots, versions, clauses, changes)."""
+    return _open(path, public, readonly=readonly)
+
+
+def connect_private(path: str | Path) -> Database:
+    """The private database (subscriptions, tokens, delivery log); never published."""
+    return _open(path, private)

@@ -1,0 +1,256 @@
+"""Sources, crawl runs, fetches, snapshots and versions.
+
+Every document a crawl stores goes in through :func:`record_document` in one transaction: a fetch
+row, its snapshots, the version (only when the extracted text changed) and the source's state.
+A crash can lose the document being stored, never half of it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from db.connection import now_iso
+
+JSON_COLUMNS = ("selectors", "incorporates")
+
+
+def sha256(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------- sources
+
+def sync_sources(db: Database, rows: Iterable[dict[str, Any]], *, deactivate_missing: bool = True) -> dict:
+    """Insert or update declared sources (by ``source_id``); sources no longer declared become inactive.
+
+    Discovered sources (``discovered_from`` set) are never deactivated here. Returns counts.
+    """
+    now = now_iso()
+    seen, added, updated = set(), 0, 0
+    with db.atomic():
+        for row in rows:
+            row = {k: (json.dumps(v) if k in JSON_COLUMNS and v is not None else v) for k, v in row.items()}
+            seen.add(row["source_id"])
+            existing = db.execute("SELECT id FROM sources WHERE source_id = ?", [row["source_id"]]).fetchone()
+            if existing:
+                db["sources"].update(existing[0], {**row, "active": 1, "updated_at": now})
+                updated += 1
+            else:
+                db["sources"].insert({**row, "active": 1, "created_at": now, "updated_at": now})
+                added += 1
+        deactivated = 0
+        if deactivate_missing:
+            for pk, sid in db.execute(
+                "SELECT id, source_id FROM sources WHERE active = 1 AND discovered_from IS NULL"
+            ).fetchall():
+                if sid not in seen:
+                    db["sources"].update(pk, {"active": 0, "updated_at": now})
+                    deactivated += 1
+    return {"added": added, "updated": updated, "deactivated": deactivated}
+
+
+def add_discovered_sources(db: Database, rows: Iterable[dict[str, Any]]) -> list[str]:
+    """Insert newly discovered sources that are not known by id or URL. Returns the new ids."""
+    added = []
+    now = now_iso()
+    with db.atomic():
+        for row in rows:
+            known = db.execute("SELECT 1 FROM sources WHERE source_id = ? OR url = ?",
+                               [row["source_id"], row["url"]]).fetchone()
+            if known:
+                continue
+            row = {k: (json.dumps(v) if k in JSON_COLUMNS and v is not None else v) for k, v in row.items()}
+            db["sources"].insert({**row, "active": 1, "created_at": now, "updated_at": now})
+            added.append(row["source_id"])
+    return added
+
+
+def source_rows(db: Database, *, active_only: bool = True) -> list[dict[str, Any]]:
+    where = "WHERE active = 1" if active_only else ""
+    rows = list(db.query(f"SELECT * FROM sources {where} ORDER BY source_id"))
+    for row in rows:
+        for col in JSON_COLUMNS:
+            if row.get(col):
+                row[col] = json.loads(row[col])
+    return rows
+
+
+def source_pk(db: Database, source_id: str) -> int | None:
+    row = db.execute("SELECT id FROM sources WHERE source_id = ?", [source_id]).fetchone()
+    return row[0] if row else None
+
+
+# ---------------------------------------------------------------- runs
+
+def start_run(db: Database, *, mode: str, as_of: str | None = None, corpus: str | None = None,
+              pid: int | None = None, sources: int = 0) -> int:
+    return db["crawl_runs"].insert({"started_at": now_iso(), "mode": mode, "as_of": as_of, "corpus": corpus,
+                                    "pid": pid, "sources": sources, "status": "running"}).last_pk
+
+
+def finish_run(db: Database, run_id: int, *, status: str, error: str | None = None) -> dict[str, Any]:
+    counts = dict(db.execute(
+        """SELECT outcome, COUNT(*) FROM fetches WHERE run_id = ? AND part IS NULL GROUP BY outcome""", [run_id]
+    ).fetchall())
+    totals = db.execute("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM fetches WHERE run_id = ?",
+                        [run_id]).fetchone()
+    update = {
+        "finished_at": now_iso(), "status": status, "error": error, "requests": totals[0], "bytes": totals[1],
+        "not_modified": counts.get("not_modified", 0), "unchanged": counts.get("unchanged", 0),
+        "new_versions": counts.get("new_version", 0), "technical": counts.get("technical", 0),
+        "held": counts.get("held", 0), "errors": counts.get("error", 0) + counts.get("gone", 0),
+    }
+    db["crawl_runs"].update(run_id, update)
+    return db["crawl_runs"].get(run_id)
+
+
+# ---------------------------------------------------------------- snapshots and versions
+
+def store_snapshot(db: Database, body: bytes, content_type: str | None = None) -> int:
+    digest = sha256(body)
+    row = db.execute("SELECT id FROM snapshots WHERE sha256 = ?", [digest]).fetchone()
+    if row:
+        return row[0]
+    return db["snapshots"].insert({
+        "sha256": digest, "size": len(body), "compression": "zlib", "content": zlib.compress(body, 6),
+        "content_type": content_type, "first_seen_at": now_iso(),
+    }).last_pk
+
+
+def snapshot_bytes(db: Database, snapshot_id: int) -> bytes:
+    row = db.execute("SELECT compression, content FROM snapshots WHERE id = ?", [snapshot_id]).fetchone()
+    if row is None:
+        raise KeyError(f"snapshot {snapshot_id} not found")
+    return zlib.decompress(row[1]) if row[0] == "zlib" else row[1]
+
+
+def latest_version(db: Database, source: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM versions WHERE source_id = ? ORDER BY seq DESC LIMIT 1", [source]))
+    return rows[0] if rows else None
+
+
+@dataclass
+class Fetched:
+    """One document as fetched: the main response and, for multi-part documents, its parts."""
+
+    source: int                      # sources.id
+    url: str
+    requested_at: str
+    http_status: int | None
+    outcome: str                     # new_version | technical | unchanged | not_modified | held | error | gone
+    final_url: str | None = None
+    as_of: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    body: bytes | None = None
+    duration_ms: int | None = None
+    error: str | None = None
+    parts: list[tuple[str, bytes, dict[str, Any]]] = field(default_factory=list)  # (name, body, fetch fields)
+
+
+def record_document(db: Database, run_id: int | None, fetched: Fetched, *, text: str | None = None,
+                    title: str | None = None, extractor_version: str | None = None,
+                    valid_from: str | None = None, hold_reason: str | None = None,
+                    state: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Store one fetched document atomically. Returns ``{"outcome", "version_id", "fetch_id"}``.
+
+    ``text`` is the extracted text (None when there is nothing to extract: 304, errors). A new version
+    row is written only when the text differs from the source's latest version; when the raw bytes are
+    the same as those of the latest version (same extractor input) but the text differs, the version is
+    marked technical (a re-extraction, not a change of the document).
+    """
+    now = fetched.requested_at
+    result: dict[str, Any] = {"outcome": fetched.outcome, "version_id": None}
+    with db.atomic():
+        snapshot_id = store_snapshot(db, fetched.body, fetched.content_type) if fetched.body else None
+        part_ids = [(name, store_snapshot(db, body, meta.get("content_type")), meta)
+                    for name, body, meta in fetched.parts]
+        outcome = fetched.outcome
+        version_id = None
+        if text is not None and hold_reason is None:
+            text_hash = sha256(text)
+            latest = latest_version(db, fetched.source)
+            if latest and latest["text_sha256"] == text_hash:
+                outcome = "unchanged"
+            else:
+                raw_same = latest is not None and _version_raw(db, latest["id"]) == _raw_key(snapshot_id, part_ids)
+                outcome = "technical" if raw_same else "new_version"
+                version_id = db["versions"].insert({
+                    "source_id": fetched.source, "seq": (latest["seq"] + 1) if latest else 1,
+                    "fetched_at": now, "valid_from": valid_from or now[:10], "title": title, "text": text,
+                    "text_sha256": text_hash, "chars": len(text), "extractor_version": extractor_version or "?",
+                    "technical": int(raw_same), "previous_id": latest["id"] if latest else None,
+                }).last_pk
+                links = [{"version_id": version_id, "snapshot_id": snapshot_id, "part": None, "ordinal": 0}]
+                links += [{"version_id": version_id, "snapshot_id": sid, "part": name, "ordinal": i + 1}
+                          for i, (name, sid, _) in enumerate(part_ids)]
+                db["version_snapshots"].insert_all(links)
+        elif hold_reason is not None:
+            outcome = "held"
+        fetch_id = db["fetches"].insert({
+            "run_id": run_id, "source_id": fetched.source, "url": fetched.url, "final_url": fetched.final_url,
+            "requested_at": now, "as_of": fetched.as_of, "http_status": fetched.http_status,
+            "etag": fetched.etag, "last_modified": fetched.last_modified, "content_type": fetched.content_type,
+            "bytes": len(fetched.body) if fetched.body else 0, "duration_ms": fetched.duration_ms,
+            "outcome": outcome, "error": fetched.error, "snapshot_id": snapshot_id, "version_id": version_id,
+        }).last_pk
+        for name, sid, meta in part_ids:
+            db["fetches"].insert({
+                "run_id": run_id, "source_id": fetched.source, "url": meta.get("url", name), "part": name,
+                "requested_at": meta.get("requested_at", now), "as_of": fetched.as_of,
+                "http_status": meta.get("http_status"), "etag": meta.get("etag"),
+                "last_modified": meta.get("last_modified"), "content_type": meta.get("content_type"),
+                "bytes": meta.get("bytes"), "duration_ms": meta.get("duration_ms"), "outcome": "part",
+                "snapshot_id": sid,
+            })
+        if hold_reason is not None:
+            db["held_versions"].insert({
+                "source_id": fetched.source, "fetch_id": fetch_id, "held_at": now, "reason": hold_reason,
+                "text": text or "", "text_sha256": sha256(text or ""), "snapshot_id": snapshot_id,
+            })
+        _update_source_state(db, fetched, outcome, snapshot_id, version_id, state or {})
+    result.update(outcome=outcome, version_id=version_id, fetch_id=fetch_id)
+    return result
+
+
+def _raw_key(snapshot_id: int | None, part_ids: list) -> tuple:
+    return (snapshot_id, *[sid for _, sid, _ in part_ids])
+
+
+def _version_raw(db: Database, version_id: int) -> tuple:
+    return tuple(r[0] for r in db.execute(
+        "SELECT snapshot_id FROM version_snapshots WHERE version_id = ? ORDER BY ordinal", [version_id]))
+
+
+def _update_source_state(db: Database, fetched: Fetched, outcome: str, snapshot_id: int | None,
+                         version_id: int | None, state: dict[str, Any]) -> None:
+    now = fetched.requested_at
+    update: dict[str, Any] = {"last_fetch_at": now, "updated_at": now_iso(), **state}
+    if outcome in ("error", "gone"):
+        row = db.execute("SELECT consecutive_failures FROM sources WHERE id = ?", [fetched.source]).fetchone()
+        update.update(last_error=fetched.error, last_error_at=now, consecutive_failures=(row[0] if row else 0) + 1,
+                      status=outcome)
+    else:
+        update.update(last_success_at=now, consecutive_failures=0, status="held" if outcome == "held" else "ok")
+        if outcome != "held":
+            if fetched.etag is not None or fetched.last_modified is not None or outcome != "not_modified":
+                update.update(etag=fetched.etag, last_modified=fetched.last_modified)
+            if snapshot_id is not None:
+                update["raw_sha256"] = db.execute("SELECT sha256 FROM snapshots WHERE id = ?",
+                                                  [snapshot_id]).fetchone()[0]
+        if version_id is not None and outcome == "new_version":
+            update["last_change_at"] = now
+    db["sources"].update(fetched.source, update)
+
+
+def versions_of(db: Database, source: int) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM versions WHERE source_id = ? ORDER BY seq", [source]))

@@ -1,0 +1,273 @@
+"""Schema of the public and private databases, as sqlite-utils migrations.
+
+Migrations are append-only: never edit one that has shipped; add a new function instead.
+Applied migrations are recorded in ``_sqlite_migrations``.
+"""
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+public = Migrations("clausewatch")
+private = Migrations("clausewatch-private")
+
+
+@public()
+def m001_spine(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            source_id TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            publisher TEXT,
+            jurisdiction TEXT,
+            kind TEXT,
+            family TEXT,
+            version_label TEXT,
+            release_date TEXT,
+            url TEXT NOT NULL,
+            format TEXT,
+            selectors TEXT,
+            incorporates TEXT,
+            schedule TEXT,
+            spdx TEXT,
+            declared_in TEXT,
+            discovered_from TEXT,
+            notes TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            status TEXT NOT NULL DEFAULT 'new',
+            etag TEXT,
+            last_modified TEXT,
+            raw_sha256 TEXT,
+            replay_as_of TEXT,
+            last_fetch_at TEXT,
+            last_success_at TEXT,
+            last_change_at TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_sources_family ON sources(family);
+
+        CREATE TABLE crawl_runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            mode TEXT NOT NULL,
+            as_of TEXT,
+            corpus TEXT,
+            pid INTEGER,
+            sources INTEGER NOT NULL DEFAULT 0,
+            requests INTEGER NOT NULL DEFAULT 0,
+            not_modified INTEGER NOT NULL DEFAULT 0,
+            unchanged INTEGER NOT NULL DEFAULT 0,
+            new_versions INTEGER NOT NULL DEFAULT 0,
+            technical INTEGER NOT NULL DEFAULT 0,
+            held INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0,
+            discovered INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'running',
+            error TEXT
+        );
+
+        CREATE TABLE snapshots (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            compression TEXT NOT NULL,
+            content BLOB NOT NULL,
+            content_type TEXT,
+            first_seen_at TEXT NOT NULL
+        );
+
+        CREATE TABLE versions (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id),
+            seq INTEGER NOT NULL,
+            fetched_at TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            title TEXT,
+            text TEXT NOT NULL,
+            text_sha256 TEXT NOT NULL,
+            chars INTEGER NOT NULL,
+            extractor_version TEXT NOT NULL,
+            technical INTEGER NOT NULL DEFAULT 0,
+            previous_id INTEGER REFERENCES versions(id),
+            pipeline_version TEXT,
+            processed_at TEXT,
+            UNIQUE (source_id, seq)
+        );
+        CREATE INDEX idx_versions_source ON versions(source_id, valid_from);
+
+        CREATE TABLE version_snapshots (
+            id INTEGER PRIMARY KEY,
+            version_id INTEGER NOT NULL REFERENCES versions(id),
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+            part TEXT,
+            ordinal INTEGER NOT NULL,
+            UNIQUE (version_id, ordinal)
+        );
+
+        CREATE TABLE fetches (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES crawl_runs(id),
+            source_id INTEGER NOT NULL REFERENCES sources(id),
+            url TEXT NOT NULL,
+            final_url TEXT,
+            part TEXT,
+            requested_at TEXT NOT NULL,
+            as_of TEXT,
+            http_status INTEGER,
+            etag TEXT,
+            last_modified TEXT,
+            content_type TEXT,
+            bytes INTEGER,
+            duration_ms INTEGER,
+            outcome TEXT NOT NULL,
+            error TEXT,
+            snapshot_id INTEGER REFERENCES snapshots(id),
+            version_id INTEGER REFERENCES versions(id)
+        );
+        CREATE INDEX idx_fetches_source ON fetches(source_id, requested_at);
+
+        CREATE TABLE held_versions (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id),
+            fetch_id INTEGER REFERENCES fetches(id),
+            held_at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            text TEXT NOT NULL,
+            text_sha256 TEXT NOT NULL,
+            snapshot_id INTEGER REFERENCES snapshots(id),
+            status TEXT NOT NULL DEFAULT 'pending',
+            reviewed_at TEXT
+        );
+
+        CREATE TABLE clauses (
+            id INTEGER PRIMARY KEY,
+            version_id INTEGER NOT NULL REFERENCES versions(id),
+            ordinal INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            heading TEXT,
+            label TEXT,
+            text TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            depth INTEGER NOT NULL DEFAULT 0,
+            parent_ordinal INTEGER,
+            open_relevant INTEGER NOT NULL DEFAULT 0,
+            tags TEXT NOT NULL DEFAULT '[]',
+            UNIQUE (version_id, ordinal)
+        );
+
+        CREATE TABLE clause_tags (
+            id INTEGER PRIMARY KEY,
+            clause_id INTEGER NOT NULL REFERENCES clauses(id),
+            tag TEXT NOT NULL,
+            score REAL NOT NULL,
+            evidence TEXT,
+            rule TEXT
+        );
+        CREATE INDEX idx_clause_tags_clause ON clause_tags(clause_id);
+        CREATE INDEX idx_clause_tags_tag ON clause_tags(tag);
+
+        CREATE TABLE entities (
+            id INTEGER PRIMARY KEY,
+            clause_id INTEGER NOT NULL REFERENCES clauses(id),
+            type TEXT NOT NULL,
+            text TEXT NOT NULL,
+            value TEXT,
+            value_number REAL,
+            unit TEXT,
+            currency TEXT,
+            start INTEGER,
+            "end" INTEGER
+        );
+        CREATE INDEX idx_entities_clause ON entities(clause_id);
+        CREATE INDEX idx_entities_type ON entities(type, value);
+
+        CREATE TABLE changes (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id),
+            family TEXT,
+            scope TEXT NOT NULL,
+            old_version_id INTEGER REFERENCES versions(id),
+            new_version_id INTEGER NOT NULL REFERENCES versions(id),
+            via_source_id INTEGER REFERENCES sources(id),
+            kind TEXT NOT NULL,
+            old_path TEXT,
+            new_path TEXT,
+            old_text TEXT,
+            new_text TEXT,
+            word_diff TEXT,
+            substantive INTEGER NOT NULL,
+            cosmetic_reasons TEXT NOT NULL DEFAULT '[]',
+            tags_added TEXT NOT NULL DEFAULT '[]',
+            tags_removed TEXT NOT NULL DEFAULT '[]',
+            entity_changes TEXT NOT NULL DEFAULT '[]',
+            detected_at TEXT NOT NULL,
+            effective_date TEXT,
+            detector_version TEXT NOT NULL
+        );
+        CREATE INDEX idx_changes_source ON changes(source_id, new_version_id);
+        CREATE INDEX idx_changes_detected ON changes(detected_at);
+
+        CREATE TABLE job_runs (
+            id INTEGER PRIMARY KEY,
+            job_id TEXT NOT NULL,
+            source_id TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            outcome TEXT NOT NULL DEFAULT 'running',
+            exit_code INTEGER,
+            error TEXT
+        );
+        CREATE INDEX idx_job_runs_job ON job_runs(job_id, started_at);
+        """
+    )
+
+
+@private()
+def p001_subscriptions(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            address TEXT NOT NULL,
+            filters TEXT NOT NULL DEFAULT '{}',
+            cadence TEXT NOT NULL DEFAULT 'daily',
+            token_hash TEXT NOT NULL UNIQUE,
+            secret TEXT,
+            confirmed INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            confirmed_at TEXT,
+            unsubscribed_at TEXT,
+            last_digest_at TEXT,
+            next_attempt_at TEXT,
+            failures INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            subscription_id INTEGER NOT NULL REFERENCES subscriptions(id),
+            change_id INTEGER NOT NULL,
+            delivered_at TEXT NOT NULL,
+            attempt_id INTEGER,
+            UNIQUE (subscription_id, change_id)
+        );
+        CREATE TABLE delivery_attempts (
+            id INTEGER PRIMARY KEY,
+            subscription_id INTEGER NOT NULL REFERENCES subscriptions(id),
+            attempted_at TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            changes INTEGER NOT NULL,
+            ok INTEGER NOT NULL,
+            status TEXT,
+            error TEXT
+        );
+        """
+    )

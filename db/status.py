@@ -1,0 +1,14 @@
+"""Read-side summaries for `clausewatch status`."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+
+def source_status(db: Database) -> list[dict[str, Any]]:
+    return list(db.query(
+        """SELECT s.source_id, s.status, s.active, s.last_fetch_at, s.last_success_at, s.last_change_at,
+                  s.last_error, s.consecutive_failures,
+                  (SELECT COUNT(*) FROM versions v WHERE v.source_id = s.id) AS versions
+           FROM sources s WHERE s.active = 1 ORDER BY s.source_id"""))

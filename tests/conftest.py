@@ -1,0 +1,78 @@
+"""Shared fixtures: the corpus folder, a CLI runner that starts real processes, tiny corpora."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def corpus_path() -> Path:
+    return Path(os.environ.get("CLAUSEWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    path = corpus_path()
+    if not (path / "MANIFEST.yaml").is_file():
+        pytest.skip(f"corpus not found at {path} (set CLAUSEWATCH_CORPUS)")
+    return path
+
+
+def run_cli(*args: str, env: dict | None = None, check: bool = False, timeout: float = 600,
+            input: str | None = None) -> subprocess.CompletedProcess:
+    """Run `clausewatch ARGS` in a real subprocess (Scrapy's reactor cannot restart in one process)."""
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", "clausewatch", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, cwd=ROOT, input=input)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"clausewatch {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
+    return proc
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+def write_source(directory: Path, source_id: str, url: str, *, fmt: str = "text", replay: list[str] | None = None,
+                 family: str | None = None, kind: str = "license", extra: str = "") -> Path:
+    """Write a minimal valid declaration into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = f"""
+        id: {source_id}
+        title: Test source {source_id}
+        publisher: Test Publisher
+        jurisdiction: global
+        kind: {kind}
+        family: {family or source_id}
+        version: "1"
+        url: {url}
+        format: {fmt}
+        schedule: "0 6 * * *"
+        """
+    text = textwrap.dedent(lines)
+    if replay:
+        text += "replay: [" + ", ".join(replay) + "]\n"
+    path = directory / f"{source_id}.yaml"
+    path.write_text(text + textwrap.dedent(extra))
+    return path
+
+
+def write_corpus(directory: Path, files: dict[str, tuple[str, str | bytes]]) -> Path:
+    """A tiny corpus: {relative path: (date, content)} plus its MANIFEST.yaml."""
+    import yaml
+
+    entries = []
+    for rel, (date, content) in files.items():
+        path = directory / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        entries.append({"path": rel, "date": date})
+    (directory / "MANIFEST.yaml").write_text(yaml.safe_dump({"files": entries}))
+    return directory

@@ -1,0 +1,165 @@
+"""The crawl over real HTTP: a replay of a tiny corpus, and a live crawl of a local server."""
+from __future__ import annotations
+
+import http.server
+import threading
+
+import pytest
+
+from db import connect
+from tests.conftest import write_corpus, write_source
+
+TERMS_V1 = "Example Terms\n\n1. You may use the model.\n\n2. You must not use it for weapons.\n"
+TERMS_V2 = "Example Terms\n\n1. You may use and modify the model.\n\n2. You must not use it for weapons.\n"
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", {
+        "terms/2024-01-01.txt": ("2024-01-01", TERMS_V1),
+        "terms/2025-03-01.txt": ("2025-03-01", TERMS_V2),
+        "policy/2024-05-01.md": ("2024-05-01", "# Policy\n\nDo not harm people.\n"),
+    })
+    sources = tmp_path / "sources"
+    write_source(sources, "example-terms", "https://example.org/terms", replay=["terms/2024-01-01.txt",
+                                                                               "terms/2025-03-01.txt"])
+    write_source(sources, "example-policy", "https://example.org/policy.md", fmt="markdown",
+                 replay=["policy/2024-05-01.md"], kind="use-policy")
+    write_source(sources, "example-unreplayed", "https://example.org/none")
+    env = {"CLAUSEWATCH_SOURCES": str(sources), "CLAUSEWATCH_DB": str(tmp_path / "cw.db")}
+    return corpus, env, tmp_path / "cw.db"
+
+
+def versions(db_file, source_id):
+    db = connect(db_file)
+    return list(db.query("""SELECT v.* FROM versions v JOIN sources s ON s.id = v.source_id
+                            WHERE s.source_id = ? ORDER BY seq""", [source_id]))
+
+
+def test_replay_stores_history_and_second_run_stores_nothing(tiny, cli):
+    corpus, env, db_file = tiny
+    first = cli("crawl", "--replay", str(corpus), "--no-process", env=env, check=True)
+    assert "skipped example-unreplayed: no file in the replay corpus" in first.stderr
+    terms = versions(db_file, "example-terms")
+    assert [v["valid_from"] for v in terms] == ["2024-01-01", "2025-03-01"]
+    assert "modify" in terms[1]["text"] and terms[1]["previous_id"] == terms[0]["id"]
+    assert len(versions(db_file, "example-policy")) == 1
+
+    cli("crawl", "--replay", str(corpus), "--no-process", env=env, check=True)
+    db = connect(db_file)
+    runs = list(db.query("SELECT * FROM crawl_runs ORDER BY id"))
+    assert runs[1]["new_versions"] == 0 and runs[1]["not_modified"] == 2
+    assert db.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 3
+    # every attempt is recorded, with its HTTP status and validators
+    statuses = [r[0] for r in db.execute("SELECT http_status FROM fetches WHERE run_id = ?", [runs[1]["id"]])]
+    assert statuses == [304, 304]
+    assert db.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0] == 3
+
+
+def test_as_of_replays_history_step_by_step(tiny, cli):
+    corpus, env, db_file = tiny
+    cli("crawl", "--replay", str(corpus), "--as-of", "2024-06-01", "--no-process", env=env, check=True)
+    assert [v["valid_from"] for v in versions(db_file, "example-terms")] == ["2024-01-01"]
+    cli("crawl", "--replay", str(corpus), "--as-of", "2025-12-31", "--no-process", env=env, check=True)
+    assert [v["valid_from"] for v in versions(db_file, "example-terms")] == ["2024-01-01", "2025-03-01"]
+
+
+def test_as_of_before_first_publication_skips_the_source(tiny, cli):
+    corpus, env, db_file = tiny
+    out = cli("crawl", "--replay", str(corpus), "--as-of", "2024-02-01", "--no-process", env=env, check=True)
+    assert "example-policy: not yet published on 2024-02-01" in out.stderr
+    assert versions(db_file, "example-policy") == []
+
+
+def test_unknown_source_and_bad_date_are_clear_errors(tiny, cli):
+    corpus, env, _ = tiny
+    out = cli("crawl", "--replay", str(corpus), "--source", "nope", env=env)
+    assert out.returncode == 2 and "unknown source id(s): nope" in out.stderr
+    out = cli("crawl", "--replay", str(corpus), "--as-of", "2024-13-01", env=env)
+    assert out.returncode == 2 and "not a date" in out.stderr
+    out = cli("crawl", "--replay", str(corpus.parent / "missing"), env=env)
+    assert out.returncode == 2 and "not a corpus folder" in out.stderr
+
+
+class _Site(http.server.BaseHTTPRequestHandler):
+    """A live site with ETags, a robots.txt that forbids /private, and a page that changes."""
+
+    pages: dict[str, bytes] = {}
+    hits: list[tuple[str, str | None]] = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):  # noqa: N802
+        self.hits.append((self.path, self.headers.get("If-None-Match")))
+        if self.path == "/robots.txt":
+            body = b"User-agent: *\nDisallow: /private\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        body = self.pages.get(self.path)
+        if body is None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        etag = f'"{hash(body) & 0xffffffff:x}"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("ETag", etag)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def site():
+    _Site.pages = {"/terms": TERMS_V1.encode(), "/private/terms": TERMS_V1.encode()}
+    _Site.hits = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_live_crawl_is_conditional_and_obeys_robots(tmp_path, site, cli):
+    sources = tmp_path / "sources"
+    write_source(sources, "live-terms", f"{site}/terms")
+    write_source(sources, "live-private", f"{site}/private/terms")
+    write_source(sources, "live-gone", f"{site}/gone")
+    env = {"CLAUSEWATCH_SOURCES": str(sources), "CLAUSEWATCH_DB": str(tmp_path / "cw.db"),
+           "CLAUSEWATCH_ALLOW_LOCAL": "1"}
+    cli("crawl", "--no-process", env=env)
+    db = connect(tmp_path / "cw.db")
+    state = {r["source_id"]: r for r in db.query("SELECT * FROM sources")}
+    assert state["live-terms"]["status"] == "ok" and state["live-terms"]["etag"]
+    assert state["live-private"]["status"] == "error"
+    assert "robots.txt" in state["live-private"]["last_error"]
+    assert state["live-gone"]["status"] == "gone" and "404" in state["live-gone"]["last_error"]
+    assert not any(path == "/private/terms" for path, _ in _Site.hits)
+
+    cli("crawl", "--no-process", "--source", "live-terms", env=env, check=True)
+    conditional = [etag for path, etag in _Site.hits if path == "/terms"]
+    assert conditional[-1] == state["live-terms"]["etag"]
+    _Site.pages["/terms"] = TERMS_V2.encode()
+    cli("crawl", "--no-process", "--source", "live-terms", env=env, check=True)
+    assert len(versions(tmp_path / "cw.db", "live-terms")) == 2
+
+
+def test_local_urls_are_refused_unless_allowed(tmp_path, site, cli):
+    sources = tmp_path / "sources"
+    write_source(sources, "live-terms", f"{site}/terms")
+    env = {"CLAUSEWATCH_SOURCES": str(sources), "CLAUSEWATCH_DB": str(tmp_path / "cw.db"),
+           "CLAUSEWATCH_ALLOW_LOCAL": ""}
+    out = cli("crawl", "--no-process", env=env)
+    assert "local or private address" in out.stderr
+    assert _Site.hits == []

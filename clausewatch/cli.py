@@ -140,6 +140,23 @@ def process(db: str | None, source_ids: tuple[str, ...], quiet: bool) -> None:
     _process(path, list(source_ids) or None, quiet)
 
 
+@main.command()
+@db_option
+@click.option("--source", "source_ids", multiple=True, metavar="ID")
+@click.option("--force", is_flag=True, help="Re-extract every source, not only those whose extractor changed.")
+def reextract(db: str | None, source_ids: tuple[str, ...], force: bool) -> None:
+    """Re-extract stored snapshots after an extractor or selector change (technical versions, no fetch)."""
+    from clausewatch.reextract import reextract as run
+    from db import connect
+
+    path = db_path(db)
+    if not path.exists():
+        fail(f"{path}: no database yet; run `clausewatch crawl` first")
+    counts = run(connect(path), source_ids=list(source_ids) or None, force=force)
+    click.echo(f"re-extracted {counts['checked']} sources: {counts['technical']} technical versions, "
+               f"{counts['same']} unchanged, {counts['errors']} errors")
+
+
 def _process(path: Path, source_ids: list[str] | None, quiet: bool) -> None:
     from clausewatch.process import process_versions
     from db import connect
@@ -149,6 +166,29 @@ def _process(path: Path, source_ids: list[str] | None, quiet: bool) -> None:
     if not quiet:
         click.echo(f"processed {result['versions']} versions into {result['clauses']} clauses "
                    f"in {result['seconds']} s (pipeline {result['pipeline_version']})", err=True)
+
+
+@main.command()
+@db_option
+@click.argument("corpus", type=click.Path(file_okay=False), required=False)
+@click.option("--all", "show_all", is_flag=True, help="List stored files too, not only the others.")
+def coverage(db: str | None, corpus: str | None, show_all: bool) -> None:
+    """Which files of a replay corpus are stored as versions, and why the others are not."""
+    from clausewatch.coverage import corpus_coverage
+    from crawlers.registry import load_registry
+    from db import connect
+
+    path, folder = db_path(db), corpus_dir(corpus)
+    if not path.exists():
+        fail(f"{path}: no database yet; run `clausewatch crawl --replay` first")
+    if not (folder / "MANIFEST.yaml").is_file():
+        fail(f"{folder}: not a corpus folder (no MANIFEST.yaml)")
+    rows = corpus_coverage(connect(path), folder, load_registry())
+    shown = rows if show_all else [r for r in rows if r["status"] != "stored"]
+    _table(["file", "source", "status", "reason"], [(r["path"], r["source"] or "-", r["status"], r["reason"])
+                                                    for r in shown])
+    stored = sum(1 for r in rows if r["status"] == "stored")
+    click.echo(f"{stored} of {len(rows)} corpus files stored as versions")
 
 
 # ------------------------------------------------------------------ one file
@@ -194,6 +234,10 @@ def _table(headers: list[str], rows: list[tuple]) -> None:
     click.echo("  ".join("-" * w for w in widths))
     for r in cells:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+# ------------------------------------------------------------------ commands defined in their own modules
+# (each module exposes click commands; register them here, one line each)
 
 
 if __name__ == "__main__":

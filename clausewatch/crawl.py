@@ -85,6 +85,9 @@ def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir:
     registry = load_registry(registry_dir)
     db = connect(db_path)
     sync_sources(db, [s.as_row() for s in registry.sources.values()])
+    from clausewatch.reextract import reextract
+
+    reextract(db, source_ids=source_ids, progress=progress)  # only sources whose extractor/selectors changed
     replay = None
     if replay_dir is not None:
         replay = ReplayMap(Path(replay_dir), [(s.url, s.replay) for s in registry.sources.values() if s.replay]

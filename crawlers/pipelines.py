@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import email.utils
+import hashlib
+import json
 import sys
 from typing import Any
 
@@ -10,6 +12,12 @@ from crawlers.guards import replacement_reason
 from crawlers.items import DiscoveredItem, DocumentItem
 from db import connect
 from db.documents import Fetched, add_discovered_sources, latest_version, record_document, source_pk
+
+
+def extraction_key(selectors: dict | None) -> str:
+    """What produced a version's text: the extractor version and the declared selectors."""
+    blob = json.dumps(selectors or {}, sort_keys=True).encode()
+    return f"{EXTRACTOR_VERSION}/{hashlib.sha256(blob).hexdigest()[:12]}"
 
 
 def valid_from(last_modified: str | None, fallback: str) -> str:
@@ -84,7 +92,7 @@ class StorePipeline:
         outcome = record_document(self.db, self.run_id, fetched, text=text, title=title,
                                   extractor_version=EXTRACTOR_VERSION,
                                   valid_from=valid_from(item.last_modified, item.requested_at),
-                                  hold_reason=hold, state=state)
+                                  hold_reason=hold, state=state, extraction_key=extraction_key(item.selectors))
         self._report(item, outcome["outcome"], fetched.error or hold, text)
 
     def _report(self, item: DocumentItem, outcome: str, detail: str | None, text: str | None) -> None:

@@ -115,7 +115,7 @@ class ReplayMap:
         return eligible[-1] if eligible else None
 
     def _sibling(self, key: str, as_of: str | None) -> ReplayFile | None:
-        for known, files in self.by_key.items():
+        for known in self.by_key:
             base = urljoin("http://" + known, ".")
             target = "http://" + key
             if target.startswith(base) and "/" not in target[len(base):]:

@@ -160,7 +160,7 @@ class Fetched:
 def record_document(db: Database, run_id: int | None, fetched: Fetched, *, text: str | None = None,
                     title: str | None = None, extractor_version: str | None = None,
                     valid_from: str | None = None, hold_reason: str | None = None,
-                    state: dict[str, Any] | None = None) -> dict[str, Any]:
+                    state: dict[str, Any] | None = None, extraction_key: str | None = None) -> dict[str, Any]:
     """Store one fetched document atomically. Returns ``{"outcome", "version_id", "fetch_id"}``.
 
     ``text`` is the extracted text (None when there is nothing to extract: 304, errors). A new version
@@ -188,7 +188,8 @@ def record_document(db: Database, run_id: int | None, fetched: Fetched, *, text:
                     "source_id": fetched.source, "seq": (latest["seq"] + 1) if latest else 1,
                     "fetched_at": now, "valid_from": valid_from or now[:10], "title": title, "text": text,
                     "text_sha256": text_hash, "chars": len(text), "extractor_version": extractor_version or "?",
-                    "technical": int(raw_same), "previous_id": latest["id"] if latest else None,
+                    "extraction_key": extraction_key, "technical": int(raw_same),
+                    "previous_id": latest["id"] if latest else None,
                 }).last_pk
                 links = [{"version_id": version_id, "snapshot_id": snapshot_id, "part": None, "ordinal": 0}]
                 links += [{"version_id": version_id, "snapshot_id": sid, "part": name, "ordinal": i + 1}
@@ -250,6 +251,37 @@ def _update_source_state(db: Database, fetched: Fetched, outcome: str, snapshot_
         if version_id is not None and outcome == "new_version":
             update["last_change_at"] = now
     db["sources"].update(fetched.source, update)
+
+
+def version_snapshots(db: Database, version_id: int) -> list[dict[str, Any]]:
+    """The raw inputs of a version, main document first: [{part, body, content_type}]."""
+    rows = db.execute(
+        """SELECT vs.part, vs.snapshot_id, s.content_type FROM version_snapshots vs
+           JOIN snapshots s ON s.id = vs.snapshot_id WHERE vs.version_id = ? ORDER BY vs.ordinal""",
+        [version_id]).fetchall()
+    return [{"part": part, "body": snapshot_bytes(db, sid), "content_type": ctype, "snapshot_id": sid}
+            for part, sid, ctype in rows]
+
+
+def add_reextracted_version(db: Database, source: int, latest: dict[str, Any], *, text: str | None,
+                            title: str | None, extractor_version: str, extraction_key: str) -> int | None:
+    """Store the re-extraction of ``latest``'s snapshots as a technical version when the text differs;
+    otherwise only record the new extraction key. Returns the new version id, if any."""
+    with db.atomic():
+        if text is None or sha256(text) == latest["text_sha256"]:
+            db["versions"].update(latest["id"], {"extraction_key": extraction_key})
+            return None
+        now = now_iso()
+        version_id = db["versions"].insert({
+            "source_id": source, "seq": latest["seq"] + 1, "fetched_at": now, "valid_from": latest["valid_from"],
+            "title": title, "text": text, "text_sha256": sha256(text), "chars": len(text),
+            "extractor_version": extractor_version, "extraction_key": extraction_key, "technical": 1,
+            "previous_id": latest["id"]}).last_pk
+        links = db.execute("SELECT snapshot_id, part, ordinal FROM version_snapshots WHERE version_id = ?",
+                           [latest["id"]]).fetchall()
+        db["version_snapshots"].insert_all([{"version_id": version_id, "snapshot_id": sid, "part": part,
+                                             "ordinal": ordinal} for sid, part, ordinal in links])
+        return version_id
 
 
 def versions_of(db: Database, source: int) -> list[dict[str, Any]]:

@@ -231,6 +231,13 @@ def m001_spine(db: Database) -> None:
     )
 
 
+@public()
+def m002_extraction_key(db: Database) -> None:
+    # extractor version + hash of the selectors that produced a version's text: when it differs from the
+    # current one, the stored snapshots are re-extracted (a technical re-extraction, not a change)
+    db.execute("ALTER TABLE versions ADD COLUMN extraction_key TEXT")
+
+
 @private()
 def p001_subscriptions(db: Database) -> None:
     db.executescript(

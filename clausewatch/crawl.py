@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crawlers.registry import Registry, load_registry
-from crawlers.replay import ReplayMap, ReplayServer
+from crawlers.replay import ReplayMap, ReplayServer, parse_token
 from crawlers.urlpolicy import url_refusal
 from db import connect
 from db.documents import finish_run, source_rows, start_run, sync_sources
@@ -31,13 +31,15 @@ class CrawlPlan:
     skipped: dict[str, str] = field(default_factory=dict)   # source id -> why it is not crawled
 
 
-def replay_steps(dates: list[str], previous: str | None, target: str) -> list[str]:
-    """The as-of days to request for one source: every file date after the last replayed day, up to target.
+def replay_steps(tokens: list[str], previous: str | None, target: str) -> list[str]:
+    """The replay tokens to request for one source: every step of its history after the last one replayed,
+    up to the target day.
 
     Requesting them in order replays the document's history; when nothing new is due, one request
     as of ``target`` checks (conditionally) that nothing changed.
     """
-    due = [d for d in dates if (previous is None or d > previous) and d <= target]
+    last = parse_token(previous) if previous else None
+    due = [t for t in tokens if (last is None or parse_token(t) > last) and parse_token(t)[0] <= target]
     return due or [target]
 
 
@@ -61,8 +63,8 @@ def plan_crawl(db, registry: Registry, *, source_ids: list[str] | None, replay: 
         return plan
     target = as_of or dt.date.today().isoformat()
     for row in rows:
-        dates = [d for d in replay.dates(row["url"]) if d <= target]
-        if not replay.dates(row["url"]):
+        dates = [t for t in replay.steps(row["url"]) if parse_token(t)[0] <= target]
+        if not replay.steps(row["url"]):
             plan.skipped[row["source_id"]] = "no file in the replay corpus"
             continue
         if not dates:
@@ -94,7 +96,7 @@ def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir:
                            + [(d.url, d.replay) for d in registry.discoveries.values() if d.replay])
     plan = plan_crawl(db, registry, source_ids=source_ids, replay=replay, as_of=as_of)
     discoveries = [] if source_ids else [
-        d for d in registry.discoveries.values() if replay is None or replay.dates(d.url)]
+        d for d in registry.discoveries.values() if replay is None or replay.steps(d.url)]
     run_id = start_run(db, mode="replay" if replay else "live", as_of=as_of,
                        corpus=str(replay_dir) if replay_dir else None, pid=os.getpid(),
                        sources=len(plan.documents))

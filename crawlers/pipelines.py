@@ -85,9 +85,10 @@ class StorePipeline:
                 latest = latest_version(self.db, pk)
                 hold = replacement_reason(latest["text"] if latest else None, text)
                 fetched.outcome = "new_version"
-            except ExtractionError as exc:
+            except Exception as exc:  # noqa: BLE001 - a broken document must not stop the crawl
+                reason = str(exc) if isinstance(exc, ExtractionError) else f"{type(exc).__name__}: {exc}"
                 fetched.outcome = "error"
-                fetched.error = f"extraction failed: {exc}"
+                fetched.error = f"extraction failed: {reason}"[:1000]
                 state["raw_sha256"] = None  # so that a fixed extractor retries this body next time
         outcome = record_document(self.db, self.run_id, fetched, text=text, title=title,
                                   extractor_version=EXTRACTOR_VERSION,

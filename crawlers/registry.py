@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,15 +195,30 @@ def _validate(data: Any, schema: dict, where: str) -> None:
         raise _error_for(errors[0], where)
 
 
+def _check_schedule(schedule: str, where: str, field_name: str = "schedule") -> None:
+    """A cron line APScheduler accepts, with no numeric day of week (cron reads 0 as Sunday, APScheduler 3 as Monday)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(schedule, timezone="UTC")
+    except ValueError as exc:
+        raise DeclarationError(f"{where}: field '{field_name}' is not a valid cron expression: {exc}") from None
+    day_of_week = schedule.split()[4]
+    if re.search(r"[0-9]", day_of_week):
+        raise DeclarationError(
+            f"{where}: field '{field_name}' ({schedule!r}) must name days of the week (mon..sun, mon-fri), not numbers: "
+            "cron reads 0 as Sunday but APScheduler 3 reads it as Monday")
+
+
 def _build_source(data: dict, where: str) -> Source:
+    if not isinstance(data, dict):
+        raise DeclarationError(f"{where}: a declaration must be a YAML mapping, got {type(data).__name__}")
+    if isinstance(data.get("version"), float):
+        raise DeclarationError(f"{where}: field 'version' ({data['version']!r}) must be quoted: YAML reads it as a "
+                               "number (3.10 would become 3.1)")
     data = {k: (str(v) if k in ("version", "date") and v is not None else v) for k, v in data.items()}
     _validate(data, SOURCE_SCHEMA, where)
-    try:
-        from apscheduler.triggers.cron import CronTrigger
-
-        CronTrigger.from_crontab(data["schedule"], timezone="UTC")
-    except ValueError as exc:
-        raise DeclarationError(f"{where}: field 'schedule' is not a valid cron expression: {exc}") from None
+    _check_schedule(data["schedule"], where)
     return Source(
         **{k: v for k, v in data.items() if k not in ("incorporates", "replay")},
         incorporates=tuple(data.get("incorporates", ())),
@@ -211,21 +227,50 @@ def _build_source(data: dict, where: str) -> Source:
     )
 
 
+def _check_template(template: dict[str, str], regex: re.Pattern, where: str) -> None:
+    """Fail at load time, not mid-crawl: every placeholder must be captured, and a filled-in template must be valid."""
+    known = {*regex.groupindex, "path", "version_dotted"}
+    for key, value in template.items():
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as exc:
+            raise DeclarationError(f"{where}: field 'discover.template.{key}' is not a valid template: {exc}") from None
+        unknown = sorted(names - known)
+        if unknown:
+            raise DeclarationError(
+                f"{where}: field 'discover.template.{key}' uses {{{unknown[0]}}}, which the pattern does not capture "
+                f"(available: {', '.join(sorted(known))})")
+    sample = {name: "1" for name in known}
+    data = {k: v.format(**sample) for k, v in template.items()}
+    refs = [x for x in data.pop("incorporates", "").split(",") if x]
+    data.setdefault("schedule", "0 0 * * *")
+    try:
+        _build_source({**data, "incorporates": refs} if refs else data, where)
+    except DeclarationError as exc:
+        detail = str(exc).removeprefix(f"{where}: ")
+        raise DeclarationError(f"{where}: discover.template gives an invalid declaration: {detail}") from None
+
+
 def load_file(path: Path) -> Source | Discovery:
     where = str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise DeclarationError(f"{where}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DeclarationError(f"{where}: not valid YAML{at}: {problem}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DeclarationError(f"{where}: cannot be read: {exc}") from None
     if isinstance(data, dict) and "discover" in data:
         _validate(data, DISCOVERY_SCHEMA, where)
         disc = data["discover"]
         try:
-            re.compile(disc["pattern"])
+            regex = re.compile(disc["pattern"])
         except re.error as exc:
             raise DeclarationError(f"{where}: field 'discover.pattern' is not a valid regex: {exc}") from None
+        _check_schedule(data["schedule"], where)
+        _check_template(disc["template"], regex, where)
         return Discovery(id=data["id"], title=data["title"], publisher=data["publisher"], url=data["url"],
                          schedule=data["schedule"], items=disc["items"], pattern=disc["pattern"],
                          template=disc["template"], key=disc.get("key", "path"),
@@ -253,8 +298,9 @@ def load_registry(directory: Path | str | None = None) -> Registry:
     registry = Registry()
     for path in sorted(directory.glob("*.yaml")):
         item = load_file(path)
-        if item.id in registry.sources or item.id in registry.discoveries:
-            raise DeclarationError(f"{path}: field 'id' ({item.id!r}) is declared twice")
+        other = registry.sources.get(item.id) or registry.discoveries.get(item.id)
+        if other is not None:
+            raise DeclarationError(f"{path}: field 'id' ({item.id!r}) is declared twice (also in {other.declared_in})")
         target = registry.discoveries if isinstance(item, Discovery) else registry.sources
         target[item.id] = item
     for source in registry.sources.values():

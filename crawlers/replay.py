@@ -71,6 +71,12 @@ def load_manifest(corpus: Path) -> dict[str, dict]:
     return {entry["path"]: entry for entry in data.get("files", [])}
 
 
+def parse_token(token: str) -> tuple[str, int]:
+    """A replay token "DAY" or "DAY~K" -> (day, K); a plain day includes every file of that day."""
+    day, _, rank = token.partition("~")
+    return day, int(rank) if rank.isdigit() else 10**6
+
+
 def url_key(url: str) -> str:
     """A URL without its scheme: the replay server's lookup key."""
     parts = urlsplit(url)
@@ -87,6 +93,7 @@ class ReplayMap:
     def __init__(self, corpus: Path, sources: Iterable[tuple[str, Iterable[str]]]):
         self.corpus = corpus
         manifest = load_manifest(corpus)
+        order = {rel: i for i, rel in enumerate(manifest)}
         self.by_key: dict[str, list[ReplayFile]] = {}
         self.missing: list[str] = []
         for url, paths in sources:
@@ -100,18 +107,30 @@ class ReplayMap:
                 date = entry.get("date")
                 if date is None:
                     date = dt.date.fromtimestamp(path.stat().st_mtime, dt.UTC).isoformat()
-                files.append(ReplayFile(path, normalise_date(date)))
+                files.append((normalise_date(date), order.get(rel, len(order)), ReplayFile(path, normalise_date(date))))
             if files:
-                self.by_key[url_key(url)] = sorted(files, key=lambda f: (f.date, f.path.name))
+                self.by_key[url_key(url)] = [f for _, _, f in sorted(files, key=lambda t: (t[0], t[1]))]
 
-    def dates(self, url: str) -> list[str]:
-        return sorted({f.date for f in self.by_key.get(url_key(url), [])})
+    def steps(self, url: str) -> list[str]:
+        """The URL's history as replay tokens, oldest first: a day ("2024-02-21"), or "DAY~K" for the K-th
+        of several files published the same day (the last of them is the plain day)."""
+        files = self.by_key.get(url_key(url), [])
+        tokens = []
+        for i, f in enumerate(files):
+            later_same_day = i + 1 < len(files) and files[i + 1].date == f.date
+            rank = sum(1 for g in files[:i + 1] if g.date == f.date)
+            tokens.append(f"{f.date}~{rank}" if later_same_day else f.date)
+        return tokens
 
     def resolve(self, key: str, as_of: str | None) -> ReplayFile | None:
         files = self.by_key.get(key)
         if files is None:
             return self._sibling(key, as_of)
-        eligible = [f for f in files if as_of is None or f.date <= as_of]
+        if as_of is None:
+            return files[-1]
+        day, rank = parse_token(as_of)
+        eligible = [f for f in files if f.date < day]
+        eligible += [f for f in files if f.date == day][:rank]
         return eligible[-1] if eligible else None
 
     def _sibling(self, key: str, as_of: str | None) -> ReplayFile | None:

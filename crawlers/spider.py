@@ -16,7 +16,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawlers.items import DiscoveredItem, DocumentItem
-from crawlers.registry import Discovery
+from crawlers.registry import DeclarationError, Discovery
 from crawlers.replay import AS_OF_HEADER, to_replay_url
 
 
@@ -206,7 +206,11 @@ class DocumentSpider(scrapy.Spider):
         except ValueError:
             self.logger.error("discovery %s: the listing is not JSON", disc.id)
             return
-        found = disc.sources_from_listing(listing)
+        try:
+            found = disc.sources_from_listing(listing)
+        except DeclarationError as exc:
+            self.logger.error("discovery %s: %s", disc.id, exc)
+            return
         new = [s for s in found if s.id not in self.known_ids and s.url not in self.known_urls]
         if not new:
             return

@@ -42,7 +42,7 @@ def test_as_of_serves_newest_file_on_or_before_the_day(tiny):
     assert get(url, {AS_OF_HEADER: "2025-12-31"})[1] == b"Terms, second version.\n"
     assert get(url)[1] == b"Terms, second version.\n"
     assert get(url, {AS_OF_HEADER: "2023-01-01"})[0] == 404
-    assert replay.dates(URL) == ["2024-01-01", "2025-03-01"]
+    assert replay.steps(URL) == ["2024-01-01", "2025-03-01"]
 
 
 def test_conditional_requests_answer_304(tiny):
@@ -76,6 +76,18 @@ def test_missing_corpus_files_are_reported(tmp_path):
 def test_not_a_corpus_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ReplayError, match="MANIFEST.yaml"):
         ReplayMap(tmp_path, [])
+
+
+def test_files_of_one_day_are_successive_steps(tmp_path):
+    corpus = write_corpus(tmp_path, {"a-initial.txt": ("2024-01-01", "one"), "a.txt": ("2024-01-01", "two"),
+                                     "b.txt": ("2024-02-01", "three")})
+    replay = ReplayMap(corpus, [(URL, ["a.txt", "a-initial.txt", "b.txt"])])
+    assert replay.steps(URL) == ["2024-01-01~1", "2024-01-01", "2024-02-01"]
+    key = URL.split("://")[1]
+    assert replay.resolve(key, "2024-01-01~1").path.name == "a-initial.txt"
+    assert replay.resolve(key, "2024-01-01").path.name == "a.txt"
+    assert replay.resolve(key, "2024-01-31").path.name == "a.txt"
+    assert replay_steps(replay.steps(URL), "2024-01-01~1", "2024-03-01") == ["2024-01-01", "2024-02-01"]
 
 
 def test_replay_steps_walk_history_then_check_once():

@@ -29,7 +29,7 @@ def reextract(db, *, source_ids: list[str] | None = None, force: bool = False,
         main, parts = raw[0], {r["part"]: r["body"] for r in raw[1:]}
         try:
             result = extract(main["body"], row["format"], selectors=row.get("selectors"), parts=parts or None,
-                             url=row["url"])
+                             url=row["url"], content_type=main["content_type"])
         except ExtractionError as exc:
             counts["errors"] += 1
             if progress:

@@ -1,0 +1,231 @@
+"""``clausewatch subscribe | subscriptions | confirm | unsubscribe | digest | feed``: the digest commands.
+
+Registered on the main group in :mod:`clausewatch.cli` (``DIGEST_COMMANDS``).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from clausewatch.config import db_path, private_db_path
+
+EXIT_ERROR = 2
+db_option = click.option("--db", "db", envvar="CLAUSEWATCH_DB", default=None, show_envvar=True,
+                         help="Path of the public SQLite database (default: data/clausewatch.db); the private "
+                              "database (subscriptions) lies beside it unless private_db is set.")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"clausewatch: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _paths(db: str | None) -> tuple[Path, Path]:
+    public = db_path(db)
+    return public, private_db_path(public)
+
+
+def _private(db: str | None):
+    from db import connect_private
+    from db.connection import StoreError
+
+    try:
+        return connect_private(_paths(db)[1])
+    except StoreError as exc:
+        _fail(str(exc))
+
+
+def _token(value: str) -> str:
+    """``-`` reads the token from stdin, keeping it out of shell history and the process list."""
+    return sys.stdin.readline().strip() if value == "-" else value
+
+
+def _shown(row: dict) -> str:
+    from clausewatch.digest.addresses import mask_url
+
+    if row["channel"] == "webhook":
+        return mask_url(row["address"])
+    return row["address"] or "(erased)"
+
+
+@click.command()
+@db_option
+@click.option("--email", metavar="ADDR", help="Send digests to this address (double opt-in unless --confirmed).")
+@click.option("--webhook", metavar="URL", help="POST signed JSON to this http(s) URL.")
+@click.option("--feed", "feed_only", is_flag=True, help="No delivery: only an Atom feed (see `clausewatch feed`).")
+@click.option("--family", multiple=True, metavar="F", help="Only this document family (repeatable).")
+@click.option("--tag", multiple=True, metavar="T", help="Only changes touching this tag or its sub-tags (repeatable).")
+@click.option("--kind", multiple=True, metavar="K",
+              help="Document kind (license, use-policy, ...) or change kind (added, removed, modified, moved).")
+@click.option("--jurisdiction", multiple=True, metavar="J", help="global, EU, US, US-CA ... (repeatable).")
+@click.option("--cadence", type=click.Choice(["immediate", "daily", "weekly"]), default="daily", show_default=True)
+@click.option("--confirmed", is_flag=True, help="Operator: the address owner agreed already; send no confirmation mail.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def subscribe(db, email, webhook, feed_only, family, tag, kind, jurisdiction, cadence, confirmed, fmt) -> None:
+    """Subscribe an email address, a webhook or an Atom feed to substantive changes."""
+    from clausewatch.digest.mailer import Mailer
+    from clausewatch.digest.subscriptions import SubscriptionError, describe_filters
+    from clausewatch.digest.subscriptions import subscribe as create
+
+    chosen = [name for name, value in (("--email", email), ("--webhook", webhook), ("--feed", feed_only)) if value]
+    if len(chosen) != 1:
+        _fail("give exactly one of --email ADDR, --webhook URL or --feed")
+    channel = {"--email": "email", "--webhook": "webhook", "--feed": "feed"}[chosen[0]]
+    public, _ = _paths(db)
+    filters = {"family": family, "tag": tag, "kind": kind, "jurisdiction": jurisdiction}
+    try:
+        with Mailer() as mailer:
+            sub = create(_private(db), public, channel=channel, address=email or webhook or "", filters=filters,
+                         cadence=cadence, confirmed=confirmed, mailer=mailer)
+    except SubscriptionError as exc:
+        _fail(str(exc))
+    if fmt == "json":
+        click.echo(json.dumps({"id": sub.id, "channel": sub.channel, "address": sub.address, "filters": sub.filters,
+                               "cadence": sub.cadence, "confirmed": sub.confirmed, "token": sub.token,
+                               "secret": sub.secret}))
+        return
+    click.echo(f"subscription #{sub.id}: {sub.channel} {_shown(vars(sub))}, {sub.cadence}, "
+               f"{describe_filters(sub.filters)}")
+    click.echo(f"token: {sub.token}")
+    click.echo("  (unsubscribes and opens the Atom feed; it is shown only now and stored hashed)")
+    if sub.secret:
+        click.echo(f"signing secret: {sub.secret}")
+        click.echo("  (verify X-Clausewatch-Signature: sha256=HMAC-SHA256(secret, body); shown only now)")
+    if not sub.confirmed:
+        click.echo(f"confirmation mail sent to {sub.address}: nothing is delivered until its link is opened")
+
+
+@click.command()
+@db_option
+@click.option("--all", "show_all", is_flag=True, help="Include ended subscriptions.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def subscriptions(db, show_all, fmt) -> None:
+    """List subscriptions with their delivery state (tokens and secrets are never shown)."""
+    from clausewatch.digest.subscriptions import describe_filters
+    from db.subscriptions import list_subscriptions
+
+    rows = list_subscriptions(_private(db), include_ended=show_all)
+    for row in rows:
+        row["address"] = _shown(row)
+        row["status"] = ("ended" if row["unsubscribed_at"] else "active" if row["confirmed"] else "unconfirmed")
+    if fmt == "json":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    table = [(r["id"], r["channel"], r["address"], r["cadence"], r["status"], describe_filters(r["filters"]),
+              r["delivered"], r["failures"], (r["last_digest_at"] or "-")[:16], (r["next_attempt_at"] or "-")[:16])
+             for r in rows]
+    headers = ["id", "channel", "address", "cadence", "status", "filters", "delivered", "failures", "last digest",
+               "retry at"]
+    cells = [[str(c) for c in row] for row in table]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for r in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    click.echo(f"{len(rows)} subscriptions")
+
+
+@click.command()
+@db_option
+@click.argument("token")
+def confirm(db, token) -> None:
+    """Confirm an email subscription with the token from its confirmation mail (``-``: read from stdin)."""
+    from clausewatch.digest.subscriptions import SubscriptionError
+    from clausewatch.digest.subscriptions import confirm as do_confirm
+
+    try:
+        sub = do_confirm(_private(db), _token(token))
+    except SubscriptionError as exc:
+        _fail(str(exc))
+    click.echo(f"subscription #{sub['id']} confirmed: digests will be sent to {sub['address']}")
+
+
+@click.command()
+@db_option
+@click.argument("token")
+def unsubscribe(db, token) -> None:
+    """End a subscription (token from `subscribe` or from a digest's unsubscribe link; ``-``: stdin)."""
+    from clausewatch.digest.subscriptions import SubscriptionError
+    from clausewatch.digest.subscriptions import unsubscribe as do_unsubscribe
+
+    try:
+        sub, was_active = do_unsubscribe(_private(db), _token(token))
+    except SubscriptionError as exc:
+        _fail(str(exc))
+    if was_active:
+        click.echo(f"subscription #{sub['id']} ended: nothing more will be sent; its address was erased")
+    else:
+        click.echo(f"subscription #{sub['id']} had already ended")
+
+
+@click.command()
+@db_option
+@click.option("--dry-run", is_flag=True, help="Print what would be sent; send nothing, mark nothing.")
+@click.option("--cadence", type=click.Choice(["immediate", "daily", "weekly"]), default=None,
+              help="Only subscriptions with this cadence.")
+@click.option("--retry-now", is_flag=True, help="Retry failed deliveries now instead of after their backoff.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the summary line and errors.")
+def digest(db, dry_run, cadence, retry_now, quiet) -> None:
+    """Send each due subscriber the substantive changes matching its filters that it has not received."""
+    from clausewatch.digest.run import DigestError, run_digest
+    from clausewatch.digest.subscriptions import SubscriptionError
+
+    public, private = _paths(db)
+
+    def show(o) -> None:
+        n = f"{len(o.changes)} change{'s' if len(o.changes) != 1 else ''}"
+        who = f"#{o.subscription_id} {o.channel} {o.recipient}"
+        if o.ok is False:
+            click.echo(f"FAILED {who}: {o.error}; retry after {o.next_attempt_at}", err=True)
+            return
+        if quiet:
+            return
+        more = f" (+{o.more} next time)" if o.more else ""
+        click.echo(f"{'would send' if o.ok is None else 'sent'} {n}{more} to {who}"
+                   + (f" ({o.status})" if o.status else ""))
+        if o.ok is None:
+            for c in o.changes:
+                click.echo(f"    {c['source']} › {c.get('new_path') or c.get('old_path')} — {c['kind']}")
+
+    try:
+        report = run_digest(public, private, dry_run=dry_run, cadence=cadence, retry_now=retry_now, progress=show)
+    except (DigestError, SubscriptionError) as exc:
+        _fail(str(exc))
+    verb = "would send" if dry_run else "sent"
+    feeds = f", {report.feeds} feeds written" if report.feeds else ""
+    click.echo(f"digest{' (dry run)' if dry_run else ''}: {report.due} subscriptions due, "
+               f"{verb} {sum(1 for o in report.outcomes if o.ok is not False)} digests "
+               f"({report.changes} changes), {report.failed} failed{feeds}", err=True)
+    if report.failed:
+        sys.exit(EXIT_ERROR)
+
+
+@click.command()
+@db_option
+@click.argument("token")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE (default: stdout).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+def feed(db, token, output, limit) -> None:
+    """Print (or write) the Atom feed of the subscription the token belongs to."""
+    from clausewatch.digest.feed import subscription_feed, write_atomic
+    from clausewatch.digest.subscriptions import find_by_token
+    from db import connect
+
+    public, _ = _paths(db)
+    sub = find_by_token(_private(db), _token(token), ("manage",))
+    if sub is None or sub["unsubscribed_at"]:
+        _fail("this token matches no active subscription")
+    if not public.exists():
+        _fail(f"{public}: no database yet; run `clausewatch crawl` first")
+    xml = subscription_feed(connect(public, readonly=True), sub, limit=limit)
+    if output:
+        write_atomic(Path(output), xml)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(xml, nl=False)
+
+
+DIGEST_COMMANDS = [subscribe, subscriptions, confirm, unsubscribe, digest, feed]

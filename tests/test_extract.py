@@ -312,3 +312,11 @@ def test_markdown_punctuation_soup_never_crashes(source):
     except ExtractionError:
         return
     assert_normalised(result.text)
+
+
+def test_markdown_hard_line_break_ends_a_block():
+    from crawlers.extract import extract
+
+    body = "Text of (gg), the last definition.  \nSec. 4. Ensuring Safety.\n\n4.1. Guidelines.\n".encode()
+    text = extract(body, "markdown").text
+    assert "definition.\n\nSec. 4. Ensuring Safety." in text

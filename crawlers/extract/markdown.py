@@ -140,6 +140,7 @@ def parse_blocks(text: str) -> list[str]:
     i = 0
     while i < len(body):
         line = _QUOTE.sub("", body[i]).rstrip()
+        hard_break = body[i].endswith(("  ", "\\")) and bool(line.strip())  # Markdown <br>: ends a block
         nxt = body[i + 1] if i + 1 < len(body) else ""
         i += 1
         fence = _FENCE.match(line)
@@ -193,14 +194,18 @@ def parse_blocks(text: str) -> list[str]:
             continue
         indent = _indent(line[: len(line) - len(line.lstrip())])
         if state.para:
-            state.para.append(line.strip())
+            state.para.append(line.strip().rstrip("\\"))
+            if hard_break:
+                state.flush()
             continue
         if state.in_list and state.stack and indent >= state.stack[0]:
             depth = sum(1 for col in state.stack if indent >= col)
             state.prefix = "    " * depth
         else:
             state.in_list, state.stack = False, []
-        state.para = [line.strip()]
+        state.para = [line.strip().rstrip("\\")]
+        if hard_break:
+            state.flush()
     state.flush()
     blocks = []
     for prefix, raw in state.blocks:

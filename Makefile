@@ -23,6 +23,8 @@ browser:
 demo: install
 	$(BIN)/clausewatch crawl --replay $(CORPUS) --db $(DB)
 	$(BIN)/clausewatch status --db $(DB)
+	@echo "serving the tracker on http://127.0.0.1:8001 (Ctrl-C to stop)"
+	$(BIN)/clausewatch serve --db $(DB) --host 127.0.0.1 --port 8001
 
 run: install
 	$(BIN)/clausewatch crawl --db $(DB)

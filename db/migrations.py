@@ -238,6 +238,64 @@ def m002_extraction_key(db: Database) -> None:
     db.execute("ALTER TABLE versions ADD COLUMN extraction_key TEXT")
 
 
+@public()
+def m003_schedule_history(db: Database) -> None:
+    # the scheduler's run history: how long each run took and what it did; operator alerts (the channel
+    # only: an address or webhook URL must not be published)
+    db.executescript(
+        """
+        ALTER TABLE job_runs ADD COLUMN duration_s REAL;
+        ALTER TABLE job_runs ADD COLUMN detail TEXT;
+        CREATE INDEX idx_job_runs_source ON job_runs(source_id, started_at);
+        CREATE TABLE operator_notifications (
+            id INTEGER PRIMARY KEY,
+            job_id TEXT NOT NULL,
+            source_id TEXT,
+            job_run_id INTEGER REFERENCES job_runs(id),
+            failures INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            error TEXT
+        );
+        """
+    )
+
+
+@public()
+def m004_publication(db: Database) -> None:
+    # FTS5 over clauses and versions with triggers, views for bulk export, indexes for the Datasette pages;
+    # db.publish.publish is idempotent and runs again at `clausewatch serve` to bring views up to date
+    from db.publish import publish
+
+    publish(db)
+
+
+@public()
+def m005_change_comparisons(db: Database) -> None:
+    # one row per version compared by a change-detector version, even when nothing changed, so change
+    # detection is incremental and idempotent; the changes themselves are in `changes`
+    db.executescript(
+        """
+        CREATE TABLE change_comparisons (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id),
+            new_version_id INTEGER NOT NULL REFERENCES versions(id),
+            old_version_id INTEGER REFERENCES versions(id),
+            scope TEXT NOT NULL,
+            detector_version TEXT NOT NULL,
+            compared_at TEXT NOT NULL,
+            changes INTEGER NOT NULL DEFAULT 0,
+            substantive INTEGER NOT NULL DEFAULT 0,
+            seconds REAL,
+            UNIQUE (new_version_id, detector_version)
+        );
+        CREATE INDEX idx_changes_new_version ON changes(new_version_id);
+        CREATE INDEX idx_changes_via ON changes(via_source_id);
+        """
+    )
+
+
 @private()
 def p001_subscriptions(db: Database) -> None:
     db.executescript(
@@ -276,5 +334,33 @@ def p001_subscriptions(db: Database) -> None:
             status TEXT,
             error TEXT
         );
+        """
+    )
+
+
+@private()
+def p002_digest_links(db: Database) -> None:
+    # confirm/unsubscribe links carry their own random tokens, stored hashed like the subscription token;
+    # since_version_id: a subscriber gets the changes of versions compared after it subscribed, not the
+    # history (change ids are no watermark: a new detector version deletes and re-inserts changes, and
+    # SQLite reuses the freed ids); deliveries.change_key: what a change is (source, versions, paths,
+    # texts), so a change stored again under another id is not delivered twice
+    db.executescript(
+        """
+        CREATE TABLE link_tokens (
+            id INTEGER PRIMARY KEY,
+            subscription_id INTEGER NOT NULL REFERENCES subscriptions(id),
+            purpose TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_link_tokens_subscription ON link_tokens(subscription_id);
+        ALTER TABLE subscriptions ADD COLUMN since_version_id INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE subscriptions ADD COLUMN feed_key TEXT;
+        ALTER TABLE deliveries ADD COLUMN change_key TEXT;
+        CREATE INDEX idx_deliveries_key ON deliveries(subscription_id, change_key);
+        ALTER TABLE delivery_attempts ADD COLUMN change_ids TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE delivery_attempts ADD COLUMN duration_ms INTEGER;
+        CREATE INDEX idx_delivery_attempts_subscription ON delivery_attempts(subscription_id, attempted_at);
         """
     )

@@ -17,7 +17,7 @@ from typing import Any
 import click
 import yaml
 
-from clausewatch.config import db_path
+from clausewatch.config import db_path, private_db_path
 
 DATABASE_NAME = "clausewatch"
 
@@ -99,6 +99,8 @@ def build_datasette(path: Path, *, directory: Path | None = None, settings: dict
     ds.remove_database("_memory")
     # mutable (mode=ro reads, never immutable): the crawler writes to this file while we serve
     ds.add_database(Database(ds, path=str(path), is_mutable=True), name=DATABASE_NAME)
+    # never attached: only the confirm/unsubscribe link handlers open it, for one token operation
+    ds.clausewatch_private_db = str(private_db_path(path))
     return ds
 
 

@@ -33,11 +33,16 @@ def prepare_connection(conn):
     conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
 
 
+# the only writes this instance accepts: ending a subscription by its token (mail one-click unsubscribe)
+POST_PATHS = {"/-/subscriptions/unsubscribe"}
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
         async def read_only(scope, receive, send):
-            if scope["type"] == "http" and scope.get("method", "GET") not in READ_METHODS:
+            if (scope["type"] == "http" and scope.get("method", "GET") not in READ_METHODS
+                    and scope.get("path") not in POST_PATHS):
                 await send({"type": "http.response.start", "status": 405,
                             "headers": [[b"content-type", b"text/plain; charset=utf-8"],
                                         [b"allow", b"GET, HEAD, OPTIONS"]]})

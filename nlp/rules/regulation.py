@@ -1,0 +1,256 @@
+"""policy.* tags of laws and standards: definitions, the open-source regime, openness criteria and the
+duties a regulation attaches to models (documentation, copyright, training-data summaries, systemic
+risk, compute thresholds, prohibited practices, transparency, penalties, timelines, governance).
+Topic duties of laws are only read in laws and policy documents ("copyright" in a licence is not a
+copyright-compliance duty); "prohibited" makes policy.prohibited_practice only in a law.
+"""
+from __future__ import annotations
+
+import re
+
+from nlp.rules.base import CLOSE_QUOTES, OPEN_QUOTES, ClauseView, Rule, any_of, combos, together, verbs
+
+PHRASES = {
+    "DEF": [*combos([*CLOSE_QUOTES, ")"], " ", ["means", "mean", "refers"]),
+            *combos("the ", ["term ", "terms "], OPEN_QUOTES),
+            "shall mean", "the following definitions apply", "as used in this", "meet this definition",
+            "meets this definition", "for the purposes of this definition", "is defined as", "are defined as",
+            "has the meaning", "have the meaning", "hereinafter referred to as", "have the respective meanings",
+            "has the same meaning", "have the same meaning"],
+    "OSS": ["free and open-source licence", "free and open source licence", "free and open-source license",
+            "free and open source license", "open-source licence", "open source licence", "open-source license",
+            "open source license", "free and open-source", "free and open source", "open-source", "open source",
+            "openly released", "open-weight", "open weights", "open-weights", "widely available model weights",
+            "model weights are widely available", "weights are publicly available", "publicly available weights"],
+    "EXEMPT": ["shall not apply", "does not apply", "do not apply", "not apply", "exempt", "exempted", "exemption",
+               "exemptions", "exception", "exceptions", "shall not be subject", "is not subject", "are not subject",
+               "derogation", "lighter"],
+    "OPEN_CRIT": ["open source definition", "open source ai definition", "open data licensing",
+                  "under an open source license", "under an open source licence", "open data license",
+                  "requirements to meet", "considered sufficient", "must be provided along with",
+                  "preferred form for making modifications", "preferred form of making modifications",
+                  "four freedoms", "must not discriminate", "license must",
+                  "licence must", "must allow all recipients", "grant the freedoms", "open source ai"],
+    "LICENCE": ["licence", "license", "licences", "licenses"],
+    "ALLOWS": [*verbs("allow", "permit", "grant"), "must allow", "allows for"],
+    "FREEDOM": ["access", "usage", "use", "study", "modification", "modify", "distribution", "distribute", "share",
+                "redistribution", "redistribute", "inspect"],
+    "PUBLIC": ["made publicly available", "publicly available", "made available to the public"],
+    "WEIGHTS": ["weights", "parameters"],
+    "DOC_STRONG": ["technical documentation", "information and documentation", "documentation and information",
+                   "model documentation", "keep records", "maintain records", "record-keeping", "record keeping"],
+    "INFO_VERB": [*verbs("provide", "supply", "submit", "furnish", "disclose"), "make available", "made available"],
+    "INFO_NOUN": ["information", "documentation", "records", "reports"],
+    "PARTY": ["companies", "company", "providers", "provider", "developers", "developer", "deployers", "deployer",
+              "organizations", "organisations", "entities", "entity", "licensee"],
+    "INCIDENT": ["incident", "incidents", "serious incident"],
+    "COPYRIGHT": ["on copyright", "copyright law", "copyright laws", "copyright and related rights",
+                  "text and data mining", "text-and-data-mining", "text and data-mining", "reservation of rights",
+                  "rights reservation", "opt-out", "opt out", "copyright policy", "copyright compliance",
+                  "copyrighted", "robots.txt", "copyright holders", "copyright protection"],
+    "TDT_STRONG": ["summary about the content used for training", "content used for training",
+                   "information on how the model was trained", "training data sets used", "datasheets",
+                   "datasheet", "data provenance", "training data transparency", "training data summary"],
+    "TRAIN_DATA": ["training data", "data used to train", "data used for training", "training datasets",
+                   "training data sets", "datasets used", "training dataset"],
+    "DISCLOSE": ["information", "summary", "description", "disclose", "disclosure", "documentation", "provenance",
+                 "publish", "made publicly available", "transparency", "documentation"],
+    "SYSTEMIC": ["systemic risk", "systemic risks", "dual-use foundation model", "dual-use foundation models",
+                 "frontier model", "frontier models", "frontier ai", "frontier large language model",
+                 "frontier large language models", "frontier ai models", "red-team", "red-teaming", "red team",
+                 "red teaming", "adversarial testing", "serious incident", "serious incidents", "covered model",
+                 "covered models", "critical harm", "critical harms", "model evaluation", "high-impact capabilities",
+                 "high impact capabilities", "safety and security protocol", "catastrophic risk",
+                 "catastrophic risks", "frontier developer", "frontier developers"],
+    "COMPUTE_T": ["floating point operations", "floating-point operations", "floating point operation",
+                  "floating-point operation", "flops", "flop", "integer or floating-point", "operations per second",
+                  "computing power greater than", "compute threshold", "training compute",
+                  "cumulative amount of computation", "amount of computation"],
+    "CLUSTER": ["computing cluster", "computing clusters"],
+    "CLUSTER_COND": ["conditions", "threshold", "thresholds", "capacity", "greater than", "exceeds", "exceed",
+                     "more than"],
+    "PROHIBITED": ["shall be prohibited", "prohibited ai practices", "prohibited practices", "prohibited ai practice",
+                   "is prohibited", "are prohibited", "prohibition of"],
+    "TRANSP": ["interact directly with natural persons", "interacting with an ai system", "are interacting with",
+               "informed that they are interacting", "inform the natural persons", "marked in a machine-readable",
+               "artificially generated or manipulated", "disclose that the content",
+               "deep fake", "deep fakes", "deepfake", "deepfakes", "watermark", "watermarks", "watermarking",
+               "watermarked", "synthetic content", "ai-generated content", "content provenance",
+               "provenance of content", "authenticating content", "clear and distinguishable manner",
+               "provided to the natural persons", "ai-generated", "artificially generated"],
+    "FINE": ["fine", "fines", "penalty", "penalties", "periodic penalty payment", "periodic penalty payments",
+             "administrative fine", "administrative fines", "civil penalty", "civil penalties"],
+    "PEN_CTX": [*verbs("impose"), "not exceeding", "up to", "amount of the", "administrative", "civil",
+                "subject to", "infringement", "infringements", "liable for", "dissuasive", "lay down the rules",
+                "shall be punishable", "recover"],
+    "TIMELINE": ["enter into force", "entry into force", "shall apply from", "apply from", "shall be applicable from",
+                 "applicable from", "date of application", "transitional period", "transition period",
+                 "shall take effect", "takes effect", "take effect", "effective date", "become effective",
+                 "shall become operative", "operative on", "shall apply until"],
+    "LABEL_W": [*verbs("label", "mark", "watermark", "disclose", "identify"), "labelling", "labeling"],
+    "GEN_CONTENT": ["generated content", "synthetic content", "ai-generated", "deep synthesis", "artificially generated",
+                    "generated by ai", "generated by artificial intelligence", "ai generated"],
+    "MEANS_W": ["means", "shall mean"],
+    "DEF_CONSIDERED": ["are considered", "is considered", "are deemed", "is deemed"],
+    "ESTABLISH_V": [*verbs("establish", "create"), "set up"],
+    "BODY_N": ["council", "office", "board", "committee", "institute", "panel", "agency", "task force"],
+    "REPORT_V": combos(["to ", "shall ", "must ", "and "], "report"),
+    # a body is governance when it acts (subject of shall/may) or is set up; a duty that only names the
+    # authority receiving a report is not
+    "GOV_BODY": ["ai office", "commission", "board", "ai board", "market surveillance authority",
+                 "market surveillance authorities", "notified body", "notified bodies", "national competent authority",
+                 "national competent authorities", "scientific panel", "advisory forum", "ai safety institute",
+                 "authorised representative", "authorized representative", "supervisory authority",
+                 "competent authorities", "oversight board"],
+    "MODAL_W": ["shall", "may", "should", "will", "must", "is empowered", "are empowered", "shall be empowered"],
+    "APPOINT_V": verbs("appoint", "designate", "mandate"),
+    "REP_N": ["representative", "representatives", "authority", "authorities", "body", "bodies"],
+    "GOVERN": ["task force", "working group", "code of practice", "codes of practice", "delegated act",
+               "delegated acts", "implementing act", "implementing acts", "enforcement powers",
+               "supervision and enforcement", "is hereby established", "regulatory sandbox", "regulatory sandboxes",
+               "governance structure", "shall designate"],
+}
+NEAR = {"GOVERN": [("ESTABLISH_V", "BODY_N", 5), ("GOV_BODY", "MODAL_W", 1), ("APPOINT_V", "REP_N", 4)],
+        "TRANSP": [("LABEL_W", "GEN_CONTENT", 6)]}
+_PAREN_DEF = re.compile(r"\([^()]{0,80}?[“\"‘][A-Z][^”\"’()]{0,40}[”\"’][^()]{0,30}\)")
+NOT_LICENCE = ("law", "policy")
+
+
+def _definition(view: ClauseView) -> str | None:
+    hit = view.first("DEF")
+    if hit:
+        return view.span(hit)
+    means = _term_means(view)
+    if means:
+        return means
+    for hit in view.all("DEF_CONSIDERED"):      # "are considered Use-based restrictions"
+        if hit.end < len(view.doc) and view.doc[hit.end].is_title:
+            return view.span(hit)
+    if view.text.count("(") >= 3 and len(_PAREN_DEF.findall(view.text)) >= 3:
+        return _PAREN_DEF.search(view.text).group(0)
+    return None
+
+
+def _term_means(view: ClauseView) -> str | None:
+    """'Adapted Material means ...' (a capitalised term opening the clause, then 'means') or
+    'The "Corresponding Source" for a work ... means' (a quoted term in the first words)."""
+    quote_at = next((i for i, t in enumerate(view.doc[:4]) if t.text in OPEN_QUOTES), None)
+    for hit in view.all("MEANS_W"):
+        if quote_at is not None and hit.start <= 25:
+            return view.doc[quote_at:hit.end].text
+        if 0 < hit.start <= 8 and all(t.text[:1].isupper() or t.text in ("'s", "-", "’s", "'")
+                                      for t in view.doc[:hit.start]):
+            return view.doc[0:hit.end].text
+        break
+    return None
+
+
+def definition_clause(view: ClauseView) -> bool:
+    """The clause is a definition ('"X" means ...' near its start, or three (“Term”) parentheticals),
+    not a provision that also defines a term ("are considered Use-based restrictions")."""
+    if any(hit.start <= 20 for hit in view.all("DEF")) or _term_means(view):
+        return True
+    return not view.has("DEF", "DEF_CONSIDERED") and _definition(view) is not None
+
+
+def _exemption(view: ClauseView) -> str | None:
+    if view.doc_kind == "licence" or not view.has("OSS", "EXEMPT"):
+        return None
+    oss, exempt = view.first("OSS"), view.first("EXEMPT")
+    return view.span(exempt, oss) if oss and exempt else None
+
+
+def _openness(view: ClauseView) -> str | None:
+    hit = view.first("OPEN_CRIT")
+    if hit:
+        return view.span(hit)
+    for allow in view.all("ALLOWS"):
+        licence = [h for h in view.all("LICENCE") if h.sent == allow.sent and 0 < allow.start - h.start <= 4]
+        freedoms = {view.doc[h.start].lower_[:5] for h in view.all("FREEDOM") if h.sent == allow.sent}
+        if licence and len(freedoms) >= 3:
+            return view.span(licence[-1], allow)
+    found = view.pair(("PUBLIC",), ("WEIGHTS",))
+    if found and view.has("OSS"):
+        return view.span(*found)
+    return None
+
+
+def _documentation(view: ClauseView) -> str | None:
+    if view.doc_kind == "licence" or view.has("INCIDENT"):
+        return None
+    hit = view.first("DOC_STRONG")
+    if hit:
+        return view.span(hit)
+    parties = {h.sent for h in view.all("PARTY")}
+    for verb_hit in view.all("INFO_VERB", "REPORT_V"):
+        if verb_hit.sent not in parties:
+            continue
+        if verb_hit.label == "REPORT_V":
+            return view.span(verb_hit)
+        nouns = [h for h in view.all("INFO_NOUN") if h.sent == verb_hit.sent]
+        if nouns:
+            return view.span(verb_hit, nouns[0])
+    return None
+
+
+def _gated(label: str, kinds: tuple[str, ...]):
+    def fn(view: ClauseView) -> str | None:
+        if view.doc_kind not in kinds:
+            return None
+        hit = view.first(label)
+        return view.span(hit) if hit else None
+    return fn
+
+
+def _training_data(view: ClauseView) -> str | None:
+    hit = view.first("TDT_STRONG")
+    if hit:
+        return view.span(hit)
+    found = view.pair(("TRAIN_DATA",), ("DISCLOSE",))
+    return view.span(*found) if found else None
+
+
+def _compute(view: ClauseView) -> str | None:
+    hit = view.first("COMPUTE_T", "COMPUTE_NUM")
+    if hit:
+        return view.span(hit)
+    found = view.pair(("CLUSTER",), ("CLUSTER_COND",))
+    return view.span(*found) if found else None
+
+
+def _timeline(view: ClauseView) -> str | None:
+    if view.doc_kind == "licence":        # a licence's "Version Effective Date" line is not a timeline
+        return None
+    hit = view.first("TIMELINE")
+    return view.span(hit) if hit else None
+
+
+RULES = [
+    Rule("policy.definition", "policy.definition/means", _definition, (),
+         description="'X means ...', 'shall mean', 'has the meaning', three or more (“Term”) definitions"),
+    Rule("policy.open_source_exemption", "policy.open_source_exemption/oss-exempt", _exemption, ("OSS",),
+         description="a duty that does not apply to free and open-source / openly released work"),
+    Rule("policy.openness_criteria", "policy.openness_criteria/criteria", _openness, ("OPEN_CRIT", "ALLOWS", "PUBLIC"),
+         description="what counts as open: a licence allowing access, use, modification and distribution"),
+    Rule("policy.documentation", "policy.documentation/supply-information", _documentation,
+         ("DOC_STRONG", "INFO_VERB", "REPORT_V"),
+         description="draw up / supply technical documentation or information (laws and policies)"),
+    Rule("policy.copyright", "policy.copyright/copyright-compliance", _gated("COPYRIGHT", NOT_LICENCE), ("COPYRIGHT",),
+         description="copyright compliance, text-and-data-mining opt-outs (laws and policies)"),
+    Rule("policy.training_data_transparency", "policy.training_data_transparency/training-data-info",
+         _training_data, ("TDT_STRONG", "TRAIN_DATA"), description="disclosure of training data information"),
+    any_of("policy.systemic_risk", "policy.systemic_risk/frontier-systemic", "SYSTEMIC",
+           description="systemic risk, dual-use foundation models, frontier models, red-teaming"),
+    Rule("policy.compute_threshold", "policy.compute_threshold/flops", _compute,
+         ("COMPUTE_T", "COMPUTE_NUM", "CLUSTER"), description="a training-compute threshold (10^25 FLOPs ...)"),
+    Rule("policy.prohibited_practice", "policy.prohibited_practice/prohibited", _gated("PROHIBITED", ("law",)),
+         ("PROHIBITED",), description="practices a law prohibits"),
+    any_of("policy.transparency", "policy.transparency/disclose-ai", "TRANSP",
+           description="tell people they interact with AI; mark or label AI-generated content"),
+    together("policy.penalty", "policy.penalty/fines", ("FINE",), ("PEN_CTX",), unless=("INDEMNITY",),
+             description="fines and penalties"),
+    Rule("policy.timeline", "policy.timeline/application-dates", _timeline, (),
+         description="entry into force, dates of application, transitional periods"),
+    Rule("policy.governance", "policy.governance/bodies", _gated("GOVERN", NOT_LICENCE), ("GOVERN",),
+         description="bodies, codes of practice, representatives, enforcement mechanics (laws and policies)"),
+]

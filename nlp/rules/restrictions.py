@@ -1,0 +1,155 @@
+"""restrict.*: what a licence or use policy withholds.
+
+- scale_threshold: a user-count ("700 million monthly active users") or revenue threshold above
+  which a separate licence is needed;
+- noncommercial: "non-commercial", "research purposes only", or commercial purposes in a prohibition;
+- use_policy: binding the licensee to a use policy / use restrictions, or a chapeau that opens a list
+  of forbidden uses ("You agree not to use the Model:");
+- prohibited_use: one forbidden use (items under a use-policy chapeau inherit it, see context.py;
+  a licence sentence that forbids a named harm also carries it);
+- output_use: a ban on using outputs (to improve other models ...);
+- geographic: export control, sanctions, or rights withheld by domicile/location.
+"""
+from __future__ import annotations
+
+from nlp.rules.base import ClauseView, Rule, any_of, combos, together, verbs
+
+NEAR = {"NONCOMM": [("ONLY_W", "RESEARCH_P", 12)]}
+PHRASES = {
+    "NONCOMM": ["non-commercial", "noncommercial", "non commercial", "not for commercial", "research purposes only",
+                "research use only", "research-only", "solely for research",
+                "evaluation purposes only", "personal use only", "academic research purposes",
+                "for academic purposes", "non-production", "research and evaluation purposes",
+                "research or evaluation purposes", "only for research", "not for production"],
+    "BOTH_COMM": combos(["non-commercial", "noncommercial", "commercial"], [" or ", " and ", ", "],
+                        ["commercial", "non-commercial", "noncommercial"]),
+    "ONLY_W": ["only", "solely", "exclusively"],
+    "RESEARCH_P": ["research purposes", "research purpose", "non-production", "evaluation purposes",
+                   "personal use", "testing purposes", "academic purposes", "non-commercial purposes",
+                   "noncommercial purposes"],
+    "COMM_PURPOSE": ["commercial purposes", "commercial purpose", "commercial or production purposes",
+                     "commercial use", "commercial uses", "commercial exploitation", "commercial products",
+                     "commercial services"],
+    "PROHIB": ["will not", "shall not", "must not", "may not", "agree not to", "cannot", "can not",
+               "not permitted", "not allowed", "prohibited", "prohibits", "forbidden", "do not", "not use",
+               "no use of", "not to", "refrain from"],
+    "REVENUE": ["annual revenue", "annual revenues", "gross revenue", "annual gross revenue", "revenues",
+                "annual recurring revenue"],
+    "LICENSE_REQ": ["request a license", "request a licence", "separate license", "separate licence",
+                    "commercial license", "commercial licence", "obtain a license", "obtain a licence",
+                    "not authorized to exercise", "enterprise license", "must contact"],
+    "OUTPUT": ["output", "outputs", "results", "output therefrom", "generated content", "generations"],
+    "IMPROVE": [*verbs("improve", "train", "develop", "enhance", "contravene", "compete", "build"), "competing"],
+    "AUP_REF": ["acceptable use policy", "prohibited use policy", "use policy", "usage policy", "usage policies",
+                "use restrictions", "use-based restrictions", "use based restrictions", "restricted uses",
+                "use restriction", "responsible use policy", "acceptable use"],
+    "BIND": [*verbs("comply", "adhere", "include", "abide", "follow"), "incorporated", "subject to", "agree to",
+             "in accordance with", "set forth", "considered", "added", "bound", "enforceable"],
+    "SAFE_USE": ["safe and fair use", "safe and responsible use", "safely and responsibly", "responsibly and safely",
+                 "used safely", "use them safely", "use it safely", "safely, responsibly"],
+    "USERS": combos(["monthly ", "daily ", "weekly "], "active ", ["users", "user"]) + ["mau", "maus", "dau", "daus"],
+    "USE_OF": ["use of", "usage of"],
+    "MUST_COMPLY": combos(["must ", "shall "], ["be", "comply", "adhere", "conform", "follow", "abide"]),
+    "POLICY_OBJ": ["policy", "policies", "terms", "guidelines", "principles", "code of conduct"],
+    "YOU": ["you", "licensee", "licensees", "your users", "users"],
+    "HARM": ["military", "weapon", "weapons", "warfare", "surveillance", "discriminate", "discrimination",
+             "discriminating", "harass", "harassment", "defame", "defamatory", "disinformation", "misinformation",
+             "minors", "children", "child", "malware", "spam", "fraud", "fraudulent", "impersonate",
+             "impersonating", "terrorism", "violence", "self-harm", "bodily harm", "biometric", "illegal",
+             "unlawful", "exploit", "exploiting", "harm", "harming", "deceive", "stalking", "trafficking"],
+    "GEO_STRONG": ["export control", "export controls", "export laws", "export law", "export administration",
+                   "export regulations", "re-export", "sanctions", "sanctioned", "embargo", "embargoed",
+                   "restricted parties", "denied parties", "entity list", "export restrictions"],
+    "GEO_PLACE": ["domiciled in", "resident of", "residents of", "resident in", "located in",
+                  "principal place of business", "citizens of", "nationals of", "incorporated in",
+                  "the european union", "eu residents"],
+    "GEO_RESTRICT": ["not being granted", "not granted", "may not", "not permitted", "prohibited", "restricted",
+                     "excluded", "not available", "shall not", "must not", "not licensed", "unavailable"],
+}
+NEAR["USE_MUST"] = [("USE_OF", "MUST_COMPLY", 7)]
+
+
+def _licence_only(label: str, unless: str | None = None):
+    def fn(view: ClauseView) -> str | None:
+        if view.doc_kind != "licence":
+            return None
+        blocked = {h.sent for h in view.all(unless)} if unless else set()
+        hit = next((h for h in view.all(label) if h.sent not in blocked), None)
+        return view.span(hit) if hit else None
+    return fn
+
+
+def _no_commercial(view: ClauseView) -> str | None:
+    if view.doc_kind != "licence":
+        return None
+    found = view.pair(("PROHIB",), ("COMM_PURPOSE",), ordered=True)
+    return view.span(*found) if found else None
+
+
+def _use_must_follow(view: ClauseView) -> str | None:
+    """'Use of the Models must be consistent with NVIDIA's Trustworthy AI terms.'"""
+    for h in view.all("USE_MUST"):
+        objects = [o for o in view.all("POLICY_OBJ") if o.sent == h.sent and o.start > h.start]
+        if objects:
+            return view.span(h, objects[0])
+    return None
+
+
+def _list_intro(view: ClauseView) -> str | None:
+    """A licence chapeau that opens a list of forbidden uses: 'You agree not to use the Model:'."""
+    if view.doc_kind != "licence" or not view.text.rstrip().endswith(":"):
+        return None
+    last = view.extra["sentences"][-1]
+    for h in view.all("PROHIB"):
+        if last[0] <= h.start < last[1]:
+            return view.span(h)
+    return None
+
+
+def _forbidden_harm(view: ClauseView) -> str | None:
+    if view.doc_kind != "licence" or view.text.rstrip().endswith(":"):
+        return None
+    for you in view.all("YOU"):
+        found = view.pair(("PROHIB",), ("HARM",), ordered=True)
+        if found and found[0].sent == you.sent and you.start < found[0].start:
+            return view.span(*found)
+    return None
+
+
+def _output_ban(view: ClauseView) -> str | None:
+    if view.doc_kind != "licence":
+        return None
+    for out in view.all("OUTPUT"):
+        same = [h for h in view.all("PROHIB", "IMPROVE") if h.sent == out.sent]
+        if any(h.label == "PROHIB" for h in same) and any(h.label == "IMPROVE" for h in same):
+            return view.span(out, *[h for h in same if h.label == "IMPROVE"][:1])
+    return None
+
+
+RULES = [
+    any_of("restrict.scale_threshold", "restrict.scale_threshold/active-users", "USERS",
+           description="a monthly/daily active users threshold"),
+    together("restrict.scale_threshold", "restrict.scale_threshold/revenue", ("REVENUE",), ("LICENSE_REQ",),
+             description="a revenue threshold above which a separate licence is needed"),
+    Rule("restrict.noncommercial", "restrict.noncommercial/non-commercial", _licence_only("NONCOMM", unless="BOTH_COMM"), ("NONCOMM",),
+         description="'non-commercial', 'research purposes only', 'evaluation purposes only' (licences)"),
+    Rule("restrict.noncommercial", "restrict.noncommercial/no-commercial-purposes", _no_commercial, ("COMM_PURPOSE",),
+         description="a licence's prohibition of commercial purposes"),
+    together("restrict.use_policy", "restrict.use_policy/binds-policy", ("AUP_REF",), ("BIND",),
+             description="the licensee is bound to a use policy or use restrictions"),
+    Rule("restrict.use_policy", "restrict.use_policy/use-must-follow-terms", _use_must_follow, ("USE_MUST",),
+         description="'Use of the Model must be consistent with <policy/terms>'"),
+    Rule("restrict.use_policy", "restrict.use_policy/list-of-forbidden-uses", _list_intro, ("PROHIB",),
+         description="a licence chapeau that opens a list of forbidden uses ('You agree not to use ...:')"),
+    Rule("restrict.use_policy", "restrict.use_policy/safe-use-statement",
+         lambda v: v.span(v.first("SAFE_USE")) if v.doc_kind == "licence" else None, ("SAFE_USE",), 0.7,
+         "a use policy's statement of purpose ('use ... safely and responsibly'; licences and policies of use)"),
+    Rule("restrict.prohibited_use", "restrict.prohibited_use/forbidden-harm", _forbidden_harm, ("HARM",), 0.8,
+         "a licence sentence that forbids a named harm (weapons, surveillance, harassment ...)"),
+    Rule("restrict.output_use", "restrict.output_use/output-ban", _output_ban, ("OUTPUT",),
+         description="a ban on using outputs to improve/train other models"),
+    any_of("restrict.geographic", "restrict.geographic/export-sanctions", "GEO_STRONG",
+           description="export controls, sanctions, embargoes"),
+    together("restrict.geographic", "restrict.geographic/location", ("GEO_PLACE",), ("GEO_RESTRICT",),
+             description="rights withheld by domicile, residence or location"),
+]

@@ -1,0 +1,144 @@
+"""Entity finders: every type with its normalised value (../shared/gold/README.md "Entity values")."""
+from __future__ import annotations
+
+import pytest
+
+from nlp.entities import find_entities
+from nlp.model import Segment
+
+
+def entities(text: str, path: str = "¶ 1", headings: tuple[str, ...] = ()) -> list[tuple[str, object]]:
+    seg = Segment(0, path, headings[-1] if headings else None, None, text, 0, len(text), headings=headings)
+    found = find_entities(seg, [seg])
+    for ent in found:
+        assert text[ent.start:ent.end] == ent.text, ent
+    return [(e.type, e.value) for e in found]
+
+
+def values(text: str, kind: str, path: str = "¶ 1", headings: tuple[str, ...] = ()) -> list[object]:
+    return [v for t, v in entities(text, path, headings) if t == kind]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("It shall apply from 2 August 2026.", ["2026-08-02"]),
+    ("Release Date: August 3, 2023", ["2023-08-03"]),
+    ("Version 2.0, January 2004", ["2004-01"]),
+    ("Last modified: March 24, 2025", ["2025-03-24"]),
+    ("published on 2024-07-12 in the Official Journal", ["2024-07-12"]),
+    ("You may use the Model as permitted.", []),
+])
+def test_dates(text, expected):
+    assert values(text, "DATE") == expected
+
+
+def test_user_threshold_value_and_unit():
+    seg = Segment(0, "2", None, None, "greater than 700 million monthly active users in the preceding month", 0, 1)
+    [ent] = [e for e in find_entities(seg, [seg]) if e.type == "USER_THRESHOLD"]
+    assert (ent.value, ent.unit, ent.text) == (700000000, "monthly_active_users", "700 million monthly active users")
+    assert values("more than 1,000,000 daily active users", "USER_THRESHOLD") == [1000000]
+
+
+def test_money_with_currency():
+    seg = Segment(0, "1", None, None, "fines not exceeding EUR 15 000 000, or $500 million, or 2 million euros", 0, 1)
+    money = [(e.value, e.currency) for e in find_entities(seg, [seg]) if e.type == "MONEY"]
+    assert money == [(15000000, "EUR"), (500000000, "USD"), (2000000, "EUR")]
+
+
+def test_percent():
+    assert values("3 % of its annual total worldwide turnover, or 7 percent", "PERCENT") == [3, 7]
+    assert values("1,5 % of turnover", "PERCENT") == [1.5]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("greater than 10^25 floating point operations", [1e25]),
+    ("using more than 10<sup>26</sup> integer or floating-point operations", [1e26]),
+    ("a capacity of 10²⁰ integer or floating-point operations per second", [1e20]),
+    ("measured in floating point operations is greater than 1025.", [1e25]),   # flattened superscript
+    ("1026 integer or floating-point operations", [1e26]),
+    ("section 1016(e) of the USA PATRIOT Act", []),
+    ("There were 1025 participants.", []),
+])
+def test_compute(text, expected):
+    assert values(text, "COMPUTE") == expected
+
+
+def test_compute_per_second_unit():
+    seg = Segment(0, "1", None, None, "a theoretical maximum of 10^20 integer or floating-point operations per second",
+                  0, 1)
+    [ent] = [e for e in find_entities(seg, [seg]) if e.type == "COMPUTE"]
+    assert ent.unit == "operations_per_second"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Within 90 days of the date of this order", ["P90D"]),
+    ("for a period of 12 months", ["P12M"]),
+    ("a maximum period of at least four years", ["P4Y"]),
+    ("within twenty-four months", ["P24M"]),
+    ("no later than 72 hours after", ["PT72H"]),
+    ("the twentieth day following its publication", []),
+])
+def test_durations(text, expected):
+    assert values(text, "DURATION") == expected
+
+
+@pytest.mark.parametrize("text,path,expected", [
+    ("The obligations set out in paragraph 1, points (a) and (b), shall not apply", "Article 53 > 2",
+     ["Article 53(1)(a)", "Article 53(1)(b)"]),
+    ("to demonstrate compliance with the obligations set out in paragraph 1 of this Article", "Article 53 > 4",
+     ["Article 53(1)"]),
+    ("The obligation set out in this Article shall not apply", "Article 54 > 6", ["Article 54"]),
+    ("The information referred to in paragraphs 1 to 4 shall be provided", "Article 50 > 5", ["Article 50(1)-(4)"]),
+    ("Compliance with this paragraph is required.", "Article 50 > 4", ["Article 50(4)"]),
+    ("In addition to the obligations listed in Articles 53 and 54, providers", "Article 55 > 1",
+     ["Article 53", "Article 54"]),
+    ("Chapters I and II shall apply from 2 February 2025;", "Article 113 > (a)", ["Chapter I", "Chapter II"]),
+    ("Chapter III Section 4, Chapter V and Article 78 shall apply", "Article 113 > (b)",
+     ["Chapter III Section 4", "Chapter V", "Article 78"]),
+    ("in accordance with Article 56 (6) and the elements set out in Annex XII", "Article 50 > 7",
+     ["Article 56(6)", "Annex XII"]),
+    ("Sections 7 and 9 shall survive the termination of this Agreement.", "8 > b.", ["Section 7", "Section 9"]),
+    ("Sections 1, 2.1, 3.3, 4.2 to 4.9 shall survive", "Section 4 > 4.5",
+     ["Section 1", "Section 2.1", "Section 3.3", "Sections 4.2-4.9"]),
+    ("as set forth in this Section 5(a) and the last sentence of Section 1.b.i.", "5 > a.",
+     ["Section 5(a)", "Section 1.b.i"]),
+    ("respecting paragraph 4.a. – for use of the restrictions in Attachment A", "4 > e.",
+     ["Paragraph 4.a", "Attachment A"]),
+    ("based on guidance developed pursuant to subsection 4.1(a)(ii) of this section", "Sec. 4 > 4.2",
+     ["Section 4.1(a)(ii)"]),
+    ("The following sections survive termination of this License: 2 (Restrictions), 3 (Attribution) and "
+     "11 (Miscellaneous).", "¶ 9", ["Section 2", "Section 3", "Section 11"]),
+    ("except as set forth in this Section, you may provide additional terms", "Section 3 > 3.1", ["Section 3.1"]),
+    ("the set of models identified in the Appendix", "Section 1 > 1.1 > (c)", ["Appendix"]),
+    ("the conditions laid down in Article 101(1), points (a) to (d), apply", "Article 1 > 1",
+     ["Article 101(1)(a)-(d)"]),
+    ("as referred to in point (a) of paragraph 2", "Article 9 > 3", ["Article 9(2)(a)"]),
+    ("the use referred to in point (h) of Article 5(1)", "Article 6 > 1", ["Article 5(1)(h)"]),
+    ("the systems listed in Annexes I and III", "Article 6 > 1", ["Annex I", "Annex III"]),
+    # references to other instruments are not ARTICLE_REFs of this document
+    ("a reservation of rights pursuant to Article 4(3) of Directive (EU) 2019/790", "Article 53 > 1 > (c)", []),
+    ("the rights granted under Section 1(a) of the Llama 3.2 Community License Agreement", "¶ 2", []),
+    ("as defined in section 21(a) of Executive Order 14074", "Sec. 3 > (l)", []),
+    ("the requirements of the EU Artificial Intelligence Act, Annex IV(2)(d)", "¶ 1", []),
+])
+def test_article_refs(text, path, expected):
+    assert values(text, "ARTICLE_REF", path) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Licensed under the Apache License, Version 2.0 (the \"License\");", ["Apache-2.0"]),
+    ("This software is released under the MIT License.", ["MIT"]),
+    ("Llama 3.1 is licensed under the Llama 3.1 Community License, Copyright Meta", ["Llama 3.1 Community License"]),
+    ("the rights granted under the Llama 3.2 Community License Agreement", ["Llama 3.2 Community License"]),
+    ("Tongyi Qianwen is licensed under the Tongyi Qianwen LICENSE AGREEMENT", ["Tongyi Qianwen License Agreement"]),
+    ("provided under and subject to the Gemma Terms of Use", ["Gemma Terms of Use"]),
+    ("under the GNU Affero General Public License version 3 or any later version", ["AGPL-3.0-or-later"]),
+    ("Creative Commons Attribution-NonCommercial-ShareAlike 4.0 International", ["CC-BY-NC-SA-4.0"]),
+    ("Grant of Copyright License. Subject to the terms of this License", []),
+])
+def test_license_refs(text, expected):
+    assert values(text, "LICENSE_REF") == expected
+
+
+def test_offsets_are_inside_the_clause_text():
+    text = "From 2 August 2025, fines of up to EUR 7 500 000 apply under Article 101 for 12 months."
+    assert [t for t, _ in entities(text, "Article 1 > 1")] == ["DATE", "MONEY", "ARTICLE_REF", "DURATION"]

@@ -166,6 +166,13 @@ def _process(path: Path, source_ids: list[str] | None, quiet: bool) -> None:
     if not quiet:
         click.echo(f"processed {result['versions']} versions into {result['clauses']} clauses "
                    f"in {result['seconds']} s (pipeline {result['pipeline_version']})", err=True)
+    from clausewatch.changes import detect_changes
+
+    found = detect_changes(db, source_ids=source_ids, progress=not quiet)
+    if not quiet:
+        click.echo(f"compared {found['versions']} versions: {found['substantive']} substantive of "
+                   f"{found['changes']} changes in {found['seconds']} s (detector {found['detector_version']})",
+                   err=True)
 
 
 @main.command()
@@ -198,14 +205,15 @@ def coverage(db: str | None, corpus: str | None, show_all: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True)
 def tag(file: str, fmt: str) -> None:
     """Segment and tag one document (txt, md, html, xml, pdf); print one JSON object per clause."""
-    from crawlers.extract import ExtractionError, extract_path
+    from clausewatch.files import extract_file
+    from crawlers.extract import ExtractionError
     from nlp import analyse
 
     path = Path(file)
     if not path.is_file():
         fail(f"{file}: no such file")
     try:
-        text = extract_path(path).text
+        text = extract_file(path).text
     except ExtractionError as exc:
         fail(f"{file}: {exc}")
     except OSError as exc:
@@ -238,6 +246,14 @@ def _table(headers: list[str], rows: list[tuple]) -> None:
 
 # ------------------------------------------------------------------ commands defined in their own modules
 # (each module exposes click commands; register them here, one line each)
+from clausewatch.schedule_cli import schedule as _schedule  # noqa: E402, I001
+main.add_command(_schedule)
+from clausewatch.digest_cli import DIGEST_COMMANDS as _digest_commands  # noqa: E402, I001
+for _command in _digest_commands: main.add_command(_command)  # noqa: E701
+from clausewatch.serve import serve as _serve  # noqa: E402, I001
+main.add_command(_serve)
+from clausewatch.diff import diff as _diff  # noqa: E402, I001
+main.add_command(_diff)
 
 
 if __name__ == "__main__":

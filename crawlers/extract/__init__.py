@@ -18,7 +18,7 @@ __all__ = ["EXTRACTOR_VERSION", "Extracted", "ExtractionError", "extract", "extr
 
 # Received formats read in place of the declared one: servers label PDFs text/html, and pages move to plain
 # text. Anything else (an HTML page where a PDF, Markdown or Formex file was expected) is a wrong document.
-_TOLERATED = {("html", "text"), ("html", "xml"), ("html", "pdf"), ("xml", "pdf"), ("markdown", "pdf"),
+_TOLERATED = {("html", "text"), ("html", "markdown"), ("html", "xml"), ("html", "pdf"), ("xml", "pdf"), ("markdown", "pdf"),
               ("text", "pdf")}
 
 _EXTENSIONS = {".html": "html", ".htm": "html", ".xhtml": "html", ".pdf": "pdf", ".xml": "xml",
@@ -30,7 +30,8 @@ def extract(body: bytes, fmt: str, *, selectors: dict | None = None, parts: dict
     """Extract normalised structured text from ``body`` declared as ``fmt``.
 
     The format actually received (``sniff_format``) wins where that is safe: a PDF served as text/html is
-    read as a PDF, a page declared html that is plain text is read as text (its selectors skipped). Any
+    read as a PDF, a page declared html that is plain text (or Markdown served as text/markdown) is read as
+    such (its selectors skipped). Any
     other mismatch, such as an HTML page where a PDF or Markdown file was expected, raises ExtractionError,
     as does anything from which no text can be extracted; messages are one line.
     """

@@ -1,0 +1,123 @@
+"""The ``changes`` pipeline step: compare each new version with what came before it, store the changes.
+
+- a new version of a source is compared with the previous version of that source (scope ``version``);
+- the first version of a source is compared with the latest version of the previous release of its
+  family (scope ``release``: llama-3.1-license against llama-3-license);
+- a change of a use policy is also recorded for every licence that incorporates it (scope
+  ``incorporated``): the *effective* licence is the licence together with what it incorporates.
+
+Incremental and idempotent: a version compared by the current detector version is not compared again.
+Stored clauses are used when they come from the current NLP pipeline; otherwise the version text is
+analysed again (the same ``nlp.analyse`` as ``clausewatch tag`` and ``clausewatch diff``).
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+from db.changes import previous_release_version, previous_version, record_comparison, versions_to_compare
+from db.clauses import clauses_of, version_text
+from nlp.align import ALIGN_VERSION, compare
+from nlp.model import Clause, Entity, Segment, TagHit
+from nlp.version import NLP_VERSION
+
+
+def detector_version() -> str:
+    """Changes are recomputed when the aligner or the NLP pipeline (segmentation, tags) changes."""
+    return f"align{ALIGN_VERSION}+nlp{NLP_VERSION}"
+
+
+def clause_from_row(row: dict[str, Any]) -> Clause:
+    """A stored clause (``db.clauses.clauses_of`` row) as an ``nlp.Clause``."""
+    segment = Segment(ordinal=row["ordinal"], path=row["path"], heading=row.get("heading"), label=row.get("label"),
+                      text=row["text"], start=row["start"], end=row["end"], depth=row.get("depth") or 0,
+                      parent=row.get("parent_ordinal"))
+    tags = [TagHit(t["tag"], t.get("score") or 0.0, t.get("evidence") or "", t.get("rule") or "")
+            for t in row.get("tags", [])]
+    entities = [Entity(e["type"], e["text"], _entity_value(e), e.get("start") or 0, e.get("end") or 0,
+                       e.get("unit"), e.get("currency")) for e in row.get("entities", [])]
+    return Clause(segment, tags, entities, bool(row.get("open_relevant")))
+
+
+def _entity_value(row: dict[str, Any]) -> Any:
+    number = row.get("value_number")
+    if number is not None:
+        return int(number) if float(number).is_integer() else number
+    value = row.get("value")
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def version_clauses(db, version: dict[str, Any]) -> list[Clause]:
+    """The clauses of a stored version: stored ones if analysed by the current pipeline, else analysed now."""
+    if version.get("pipeline_version") == NLP_VERSION:
+        rows = clauses_of(db, version["id"])
+        if rows:
+            return [clause_from_row(r) for r in rows]
+    from nlp import analyse
+
+    return analyse(version.get("text") or version_text(db, version["id"]))
+
+
+class _ClauseCache:
+    """The last few versions' clauses: consecutive comparisons share a version."""
+
+    def __init__(self, db, size: int = 4) -> None:
+        self.db, self.size, self.items = db, size, OrderedDict()
+
+    def get(self, version: dict[str, Any]) -> tuple[list[Clause], str]:
+        key = version["id"]
+        if key in self.items:
+            self.items.move_to_end(key)
+            return self.items[key]
+        text = version.get("text") or version_text(self.db, key)
+        entry = (version_clauses(self.db, {**version, "text": text}), text)
+        self.items[key] = entry
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return entry
+
+
+def detect_changes(db, *, source_ids: Iterable[str] | None = None, progress: bool = False) -> dict[str, Any]:
+    """Compare every version not yet compared by this detector version; store the changes. Returns counts."""
+    version = detector_version()
+    todo = versions_to_compare(db, version, source_ids)
+    cache = _ClauseCache(db)
+    started = time.perf_counter()
+    totals = {"versions": len(todo), "changes": 0, "substantive": 0, "incorporated_rows": 0}
+    for k, new in enumerate(todo, 1):
+        t0 = time.perf_counter()
+        old = previous_version(db, new["id"])
+        scope = "version"
+        if old is None:
+            old = previous_release_version(db, new["source_id"], before=(new["valid_from"] or "")[:10] or None)
+            scope = "release" if old else "first"
+        changes: list[dict[str, Any]] = []
+        if old is not None and not new["technical"]:
+            (old_clauses, old_text), (new_clauses, new_text) = cache.get(old), cache.get(new)
+            changes = [c.to_json() for c in compare(old_clauses, new_clauses, old_text=old_text, new_text=new_text)]
+        result = record_comparison(db, source_pk=new["source_id"], new_version=new,
+                                   old_version_id=old["id"] if old else None, scope=scope,
+                                   detector_version=version, changes=changes,
+                                   seconds=round(time.perf_counter() - t0, 3))
+        totals["changes"] += result["changes"]
+        totals["substantive"] += result["substantive"]
+        totals["incorporated_rows"] += result["rows"] - result["changes"]
+        if progress:
+            other = db.execute("SELECT source_id FROM sources WHERE id = ?", [old["source_id"]]).fetchone()[0] \
+                if old else None
+            against = f"{other} v{old['seq']} ({scope})" if old else "nothing before it"
+            print(f"  [{k:>3}/{len(todo)}] {new['source']} v{new['seq']} vs {against}: "
+                  f"{result['substantive']} substantive of {result['changes']} changes",
+                  file=sys.stderr, flush=True)
+    totals["seconds"] = round(time.perf_counter() - started, 2)
+    totals["detector_version"] = version
+    return totals

@@ -1,0 +1,198 @@
+"""Changes between versions: which versions were compared with which, and the changes found.
+
+A version is compared once per change-detector version (``change_comparisons``); comparing it again
+with a newer detector replaces its changes in one transaction. Scopes of a change:
+
+- ``version``: a new version of the same source, against its previous version;
+- ``release``: the first version of a source, against the latest version of the previous release of
+  its family (releases ordered by release date, then version label);
+- ``incorporated``: a change of a use policy, recorded again for each source that incorporates it
+  (``via_source_id`` is the policy).
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from sqlite_utils import Database
+
+from db.connection import now_iso
+
+JSON_COLUMNS = ("word_diff", "cosmetic_reasons", "tags_added", "tags_removed", "entity_changes")
+SCOPES = ("version", "release", "incorporated")
+
+
+def versions_to_compare(db: Database, detector_version: str,
+                        source_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Versions not yet compared by this detector version, oldest first, with their source's fields."""
+    sql = """SELECT v.id, v.source_id, v.seq, v.valid_from, v.technical, v.pipeline_version,
+                    s.source_id AS source, s.family, s.release_date, s.version_label
+             FROM versions v JOIN sources s ON s.id = v.source_id
+             WHERE NOT EXISTS (SELECT 1 FROM change_comparisons c
+                               WHERE c.new_version_id = v.id AND c.detector_version = ?)"""
+    params: list[Any] = [detector_version]
+    ids = list(source_ids or [])
+    if ids:
+        sql += f" AND s.source_id IN ({','.join('?' * len(ids))})"
+        params += ids
+    return list(db.query(sql + " ORDER BY v.valid_from, v.id", params))
+
+
+def previous_version(db: Database, version_id: int) -> dict[str, Any] | None:
+    """The version of the same source just before ``version_id``."""
+    rows = list(db.query(
+        """SELECT p.* FROM versions v JOIN versions p ON p.source_id = v.source_id AND p.seq < v.seq
+           WHERE v.id = ? ORDER BY p.seq DESC LIMIT 1""", [version_id]))
+    return rows[0] if rows else None
+
+
+def _natural(label: str | None) -> list[tuple[int, Any]]:
+    return [(0, int(part)) if part.isdigit() else (1, part.lower())
+            for part in re.findall(r"\d+|[^\d\s.]+", label or "")]
+
+
+def release_order(db: Database, family: str) -> list[dict[str, Any]]:
+    """The sources of a family as releases: by release date, then version label (3 < 3.1 < 3.10)."""
+    rows = list(db.query("SELECT * FROM sources WHERE family = ?", [family]))
+    return sorted(rows, key=lambda r: (r["release_date"] or "9999", _natural(r["version_label"]), r["source_id"]))
+
+
+def previous_release_version(db: Database, source_pk: int, before: str | None = None) -> dict[str, Any] | None:
+    """The latest version of the release before ``source_pk`` in its family (valid on ``before`` if given).
+
+    Releases without any stored version are skipped.
+    """
+    row = db.execute("SELECT family FROM sources WHERE id = ?", [source_pk]).fetchone()
+    if row is None or not row[0]:
+        return None
+    releases = release_order(db, row[0])
+    position = next((k for k, r in enumerate(releases) if r["id"] == source_pk), None)
+    if position is None:
+        return None
+    for release in reversed(releases[:position]):
+        version = version_on(db, release["id"], before) if before else None
+        version = version or latest_stored_version(db, release["id"])
+        if version:
+            return version
+    return None
+
+
+def latest_stored_version(db: Database, source_pk: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM versions WHERE source_id = ? ORDER BY seq DESC LIMIT 1", [source_pk]))
+    return rows[0] if rows else None
+
+
+def version_on(db: Database, source_pk: int, day: str) -> dict[str, Any] | None:
+    """The version of a source current on ``day`` (YYYY-MM-DD): the last one valid from that day or before."""
+    rows = list(db.query(
+        """SELECT * FROM versions WHERE source_id = ? AND substr(valid_from, 1, 10) <= ?
+           ORDER BY valid_from DESC, seq DESC LIMIT 1""", [source_pk, day]))
+    return rows[0] if rows else None
+
+
+def version_row(db: Database, version_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM versions WHERE id = ?", [version_id]))
+    return rows[0] if rows else None
+
+
+def source_row(db: Database, source_id: str) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM sources WHERE source_id = ?", [source_id]))
+    return rows[0] if rows else None
+
+
+def incorporating_sources(db: Database, source_pk: int) -> list[dict[str, Any]]:
+    """Sources whose declaration incorporates the source ``source_pk`` (a licence and its use policy)."""
+    return list(db.query(
+        """SELECT s.* FROM sources s, json_each(CASE WHEN json_valid(s.incorporates) THEN s.incorporates
+                                                    ELSE '[]' END) j
+           WHERE j.value = (SELECT source_id FROM sources WHERE id = ?) ORDER BY s.source_id""", [source_pk]))
+
+
+def record_comparison(db: Database, *, source_pk: int, new_version: dict[str, Any], old_version_id: int | None,
+                      scope: str, detector_version: str, changes: list[dict[str, Any]],
+                      seconds: float | None = None) -> dict[str, int]:
+    """Store the changes found for ``new_version`` (replacing those of any earlier detector) atomically.
+
+    Each change dict has the keys of ``nlp.align.Change.to_json()``. Changes are recorded for the
+    source itself and, with scope ``incorporated``, for every source that incorporates it.
+    """
+    now = now_iso()
+    family = db.execute("SELECT family FROM sources WHERE id = ?", [source_pk]).fetchone()[0]
+    rows = [_row(c, source_pk=source_pk, family=family, scope=scope, old_version_id=old_version_id,
+                 new_version=new_version, detected_at=now, detector_version=detector_version) for c in changes]
+    for host in incorporating_sources(db, source_pk):
+        if host["id"] == source_pk:
+            continue
+        rows += [_row(c, source_pk=host["id"], family=host["family"], scope="incorporated",
+                      old_version_id=old_version_id, new_version=new_version, detected_at=now,
+                      detector_version=detector_version, via_source_id=source_pk) for c in changes]
+    with db.atomic():
+        db.execute("DELETE FROM changes WHERE new_version_id = ?", [new_version["id"]])
+        db.execute("DELETE FROM change_comparisons WHERE new_version_id = ?", [new_version["id"]])
+        if rows:
+            db["changes"].insert_all(rows)
+        db["change_comparisons"].insert({
+            "source_id": source_pk, "new_version_id": new_version["id"], "old_version_id": old_version_id,
+            "scope": scope, "detector_version": detector_version, "compared_at": now, "changes": len(changes),
+            "substantive": sum(1 for c in changes if c["substantive"]), "seconds": seconds,
+        })
+    return {"changes": len(changes), "rows": len(rows), "substantive": sum(1 for c in changes if c["substantive"])}
+
+
+def _row(change: dict[str, Any], *, source_pk: int, family: str | None, scope: str, old_version_id: int | None,
+         new_version: dict[str, Any], detected_at: str, detector_version: str,
+         via_source_id: int | None = None) -> dict[str, Any]:
+    row = {
+        "source_id": source_pk, "family": family, "scope": scope, "old_version_id": old_version_id,
+        "new_version_id": new_version["id"], "via_source_id": via_source_id, "kind": change["kind"],
+        "old_path": change.get("old_path"), "new_path": change.get("new_path"),
+        "old_text": change.get("old_text"), "new_text": change.get("new_text"),
+        "substantive": int(bool(change["substantive"])), "detected_at": detected_at,
+        "effective_date": (new_version.get("valid_from") or "")[:10] or None, "detector_version": detector_version,
+    }
+    for col in JSON_COLUMNS:
+        row[col] = json.dumps(change.get(col) or [], ensure_ascii=False)
+    return row
+
+
+def changes_of(db: Database, *, source_id: str | None = None, new_version_id: int | None = None,
+               scope: str | None = None, substantive: bool | None = None,
+               since_id: int | None = None) -> list[dict[str, Any]]:
+    """Stored changes (JSON columns decoded) with their source id, title and the incorporated source id."""
+    where, params = [], []
+    if source_id is not None:
+        where.append("s.source_id = ?")
+        params.append(source_id)
+    if new_version_id is not None:
+        where.append("c.new_version_id = ?")
+        params.append(new_version_id)
+    if scope is not None:
+        where.append("c.scope = ?")
+        params.append(scope)
+    if substantive is not None:
+        where.append("c.substantive = ?")
+        params.append(int(substantive))
+    if since_id is not None:
+        where.append("c.id > ?")
+        params.append(since_id)
+    sql = """SELECT c.*, s.source_id AS source, s.title AS source_title, via.source_id AS via_source
+             FROM changes c JOIN sources s ON s.id = c.source_id LEFT JOIN sources via ON via.id = c.via_source_id"""
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = list(db.query(sql + " ORDER BY c.id", params))
+    for row in rows:
+        for col in JSON_COLUMNS:
+            row[col] = json.loads(row[col]) if row.get(col) else []
+        row["substantive"] = bool(row["substantive"])
+    return rows
+
+
+def comparisons_of(db: Database, source_id: str | None = None) -> list[dict[str, Any]]:
+    sql = """SELECT c.*, s.source_id AS source FROM change_comparisons c JOIN sources s ON s.id = c.source_id"""
+    params: list[Any] = []
+    if source_id:
+        sql += " WHERE s.source_id = ?"
+        params.append(source_id)
+    return list(db.query(sql + " ORDER BY c.id", params))

@@ -1,0 +1,390 @@
+"""Normalisations that decide whether a difference between two clause texts is cosmetic.
+
+A clause text goes through a ladder of normalisations (markup, bullets, numbering, URLs, quotes,
+case, the document's own release dates and version names, punctuation, spelling). Two texts whose
+*key tokens* (the top of the ladder) are equal differ only cosmetically; the steps needed to make
+them equal are the cosmetic reasons. What is left after the ladder is judged difference by difference
+in ``nlp.cosmetic_judge``. Pure: no I/O.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+URL, DATE, RELEASE, PLACEHOLDER = "\ue000url\ue001", "\ue000date\ue001", "\ue000release\ue001", "\ue000placeholder\ue001"
+SENTINELS = {URL, DATE, RELEASE, PLACEHOLDER}
+
+# ------------------------------------------------------------------ markup, characters, bullets
+
+_HTML_TAGS = ("a|abbr|b|big|blockquote|br|center|code|del|div|em|figure|figcaption|font|h[1-6]|hr|i|img|ins|"
+              "li|mark|ol|p|pre|s|section|small|span|strike|strong|sub|sup|table|tbody|td|th|thead|tr|tt|u|ul")
+_HTML_TAG = re.compile(rf"</?(?:{_HTML_TAGS})\b[^<>]*>", re.I)
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\(([^)\s]*)\)")
+_MD_EMPHASIS = re.compile(r"\*+|`+|(?<!\w)__?|__?(?!\w)|~~")
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
+# a Markdown table row "| (d) | text |": the pipes are layout (a list printed as a table)
+_MD_TABLE_RULE = re.compile(r"(?m)^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*$")
+_MD_TABLE_EDGE = re.compile(r"(?m)^\s*(?:\|\s*)+|(?:\s*\|)+\s*$")
+_MD_TABLE_CELL = re.compile(r"\s\|\s")
+_MD_LINE = re.compile(r"(?m)^\s*(?:#{1,6}|>+)\s+")
+_BULLET = re.compile(r"(?m)(?:^|(?<=\n))\s*[*\-+•◦▪▫●○■□‣⁃·–—]\s+")
+_CHAR_MAP = str.maketrans({
+    "“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"', "″": '"', "〝": '"', "〞": '"',
+    "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'", "´": "'",
+    "–": "-", "—": "-", "‑": "-", "‒": "-", "−": "-", "―": "-", "…": "...",
+})
+_SPACE = re.compile(r"\s+")
+
+
+def collapse(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def strip_markup(text: str) -> str:
+    """Markdown and inline HTML markup dropped; a Markdown link keeps its text and its URL."""
+    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(2) and m.group(2) != m.group(1)
+                        else m.group(1), text)
+    text = _HTML_TAG.sub(" ", text)
+    text = _MD_LINE.sub("", text)
+    text = _MD_TABLE_EDGE.sub("", _MD_TABLE_RULE.sub("", text))
+    text = _MD_TABLE_CELL.sub("  ", text)
+    return _MD_ESCAPE.sub(r"\1", text)
+
+
+def strip_emphasis(text: str) -> str:
+    return _MD_EMPHASIS.sub("", text)
+
+
+def unify_chars(text: str) -> str:
+    """Curly and straight quotes, dashes and ellipses to one style each."""
+    return nfkc(text).translate(_CHAR_MAP)
+
+
+def strip_bullets(text: str) -> str:
+    return _BULLET.sub(" ", text)
+
+
+# A list label as printed at the start of an item ("1.", "(a)", "iv.", "1.2."): at the very start of the
+# text or after the end of a sentence, a colon or a semicolon, so "(A) and (B)" inside a sentence stay.
+_LABEL = re.compile(
+    r"(?:^|(?<=[.:;]\s)|(?<=\n))\s*[‘'\"“]?(?:\((?:\d{1,3}|[A-Za-z]|[ivxlcdmIVXLCDM]{1,6})\)"
+    r"|(?:\d{1,3}(?:\.\d{1,3}){0,3}|[A-Za-z]|[ivxlcdmIVXLCDM]{1,6})[.)])(?=\s)")
+
+
+def strip_labels(text: str) -> str:
+    return _LABEL.sub(" ", text)
+
+
+# ------------------------------------------------------------------ URLs, placeholders
+
+_TLDS = "com|org|net|dev|ai|io|gov|eu|edu|int|co|uk|de|fr|cn|info|app|me|ly|gl|html?"
+_URL = re.compile(
+    # a URL broken over two lines of a PDF ("http://data.europa. eu/eli/...") continues after "." or "/"
+    r"(?:https?://|ftp://|www\.)[^\s<>\"'“”‘’]+(?:(?<=[./])\s(?=[^\s<>\"'“”‘’]*/)[^\s<>\"'“”‘’]+)*"
+    r"|(?:mailto:)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    rf"|(?<![\w@/.-])(?:[a-z0-9-]+\.)+(?:{_TLDS})(?:/[^\s<>\"'“”‘’]*)?(?![\w-])", re.I)
+_URL_TRAIL = ".,;:!?)]}'\""
+_PLACEHOLDER = re.compile(
+    r"[\[<{]\s*(?:[A-Za-z]+\s+){0,5}?(?:yyyy|year|name|owner|holders?|author|fullname|company|organi[sz]ation|"
+    r"licensor|entity|date|e-?mail|project|product)(?:\s+[A-Za-z]+){0,5}\s*[\]>}]", re.I)
+
+
+def mask_urls(text: str) -> str:
+    def repl(m: re.Match) -> str:
+        url = m.group(0)
+        stripped = url.rstrip(_URL_TRAIL)
+        if url.count("(") < url.count(")"):  # "(see https://x.org/a)" keeps its closing bracket
+            stripped = stripped.rstrip(")")
+        return f" {URL} {url[len(stripped):]}"
+    return _URL.sub(repl, text)
+
+
+def mask_placeholders(text: str) -> str:
+    return _PLACEHOLDER.sub(f" {PLACEHOLDER} ", text)
+
+
+# ------------------------------------------------------------------ dates and the document's own release
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"], 1)}
+_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATE = re.compile(
+    rf"(?P<a>\b(?P<am>{_MONTH_RE})\.?\s+(?P<ad>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<ay>\d{{4}}))"
+    rf"|(?P<b>\b(?P<bd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<bm>{_MONTH_RE})\.?,?\s+(?P<by>\d{{4}}))"
+    r"|(?P<c>\b(?P<cy>\d{4})-(?P<cm>\d{1,2})-(?P<cd>\d{1,2}))"
+    r"|(?P<d>\b(?P<dd>\d{1,2})[./](?P<dm>\d{1,2})[./](?P<dy>\d{4}))"
+    rf"|(?P<e>\b(?P<em>{_MONTH_RE})\.?,?\s+(?P<ey>\d{{4}}))", re.I)
+
+
+def _date_value(m: re.Match) -> str | None:
+    try:
+        if m.group("a"):
+            return dt.date(int(m["ay"]), _MONTHS[m["am"].lower()], int(m["ad"])).isoformat()
+        if m.group("b"):
+            return dt.date(int(m["by"]), _MONTHS[m["bm"].lower()], int(m["bd"])).isoformat()
+        if m.group("c"):
+            return dt.date(int(m["cy"]), int(m["cm"]), int(m["cd"])).isoformat()
+        if m.group("d"):
+            return dt.date(int(m["dy"]), int(m["dm"]), int(m["dd"])).isoformat()
+        return f"{int(m['ey']):04d}-{_MONTHS[m['em'].lower()]:02d}"
+    except ValueError:
+        return None
+
+
+_YEARISH = re.compile(r"\d{4}")
+
+
+def find_dates(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, ISO value) of every date written in ``text``."""
+    out: list[tuple[int, int, str]] = []
+    if not _YEARISH.search(text):   # every date pattern has a four-digit year
+        return out
+    for m in _DATE.finditer(text):
+        value = _date_value(m)
+        if value:
+            out.append((m.start(), m.end(), value))
+    return out
+
+
+_VERSION = re.compile(r"(?<![\w.])(v?\d{1,2}(?:\.\d{1,3}){0,3}[a-z]?)(?![\w]|[.,]\d)", re.I)
+_NAME_WORDS = re.compile(r"((?:[A-Za-z][\w'-]*[\s-]+){1,3})$")
+_NOT_NAMES = {"section", "sections", "article", "articles", "chapter", "annex", "part", "page", "paragraph",
+              "item", "schedule", "exhibit", "appendix", "title", "no", "number", "clause", "of", "the", "and",
+              "to", "in", "at", "on", "for", "by", "with", "under", "than", "over", "from", "or", "a", "an"}
+
+
+@dataclass
+class DocContext:
+    """What a document says about its own release: its name with version ("Llama 3.1") and its dates."""
+
+    release_names: list[str] = field(default_factory=list)
+    release_dates: set[str] = field(default_factory=set)
+    bare_names: list[str] = field(default_factory=list)     # "llama" of "Llama 3.1", outside quotes only
+    _pattern: re.Pattern | None = field(default=None, repr=False, compare=False)
+    _bare: re.Pattern | None = field(default=None, repr=False, compare=False)
+
+    def mask(self, text: str) -> str:
+        if self.release_dates:
+            parts, last = [], 0
+            for start, end, value in find_dates(text):
+                if value in self.release_dates:
+                    parts += [text[last:start], f" {DATE} "]
+                    last = end
+            if parts:
+                text = "".join(parts) + text[last:]
+        if self.release_names:
+            if self._pattern is None:
+                self._pattern = _phrase_pattern(self.release_names, r"(?![\w]|[.,]\d)")
+            text = self._pattern.sub(f" {RELEASE} ", text)
+        if self.bare_names:
+            # the release's name without its number is a mention of the same release ("uses of Llama"),
+            # except in quotes: a quoted name is a literal to display or to name models with
+            if self._bare is None:
+                self._bare = _phrase_pattern(self.bare_names, r"(?![\w-]|\s+\d|[.,]\d)")
+            quoted = [m.span() for m in _QUOTED.finditer(text)]
+            text = self._bare.sub(lambda m: m.group(0) if any(a < m.start() < b for a, b in quoted)
+                                  else f" {RELEASE} ", text)
+        return text
+
+
+_QUOTED = re.compile(r'["“”„][^"“”„\n]{0,300}["“”„]')
+_GENERIC = {"version", "release", "revision", "edition", "v", "license", "licence", "agreement", "terms",
+            "policy", "model", "models", "act", "regulation", "community", "public", "general", "use",
+            "acceptable", "of", "the", "and", "for", "open", "source", "code", "software", "document"}
+
+
+def _phrase_pattern(phrases: list[str], tail: str) -> re.Pattern:
+    alts = [r"[\s-]+".join(re.escape(w) for w in p.split()) for p in sorted(phrases, key=len, reverse=True)]
+    return re.compile(r"(?<![\w.\ue000])(?:" + "|".join(alts) + ")" + tail, re.I)
+
+
+def doc_context(header_texts: Iterable[str]) -> DocContext:
+    """The release names and dates a document gives in its header (title, version and date lines).
+
+    A release name is a version number ("3.1", "v2") with the one to three capitalised words before it
+    ("Meta Llama 3", "Llama 3"); a structural word ("Section 3") is not a name.
+    """
+    ctx = DocContext()
+    for raw in header_texts:
+        text = unify_chars(strip_emphasis(strip_markup(raw)))
+        if len(text.split()) <= 12 or _DATE_LINE.search(text):
+            ctx.release_dates.update(value for _, _, value in find_dates(text))
+        text = _DATE.sub(" ", text)
+        text = _URL.sub(" ", text)
+        if capitalised_share(text) < 0.6:   # a sentence ("Give 3 days notice"), not a title
+            continue
+        for m in _VERSION.finditer(text):
+            before = _NAME_WORDS.search(text[:m.start()])
+            if not before:
+                continue
+            words = before.group(1).replace("-", " ").split()
+            for k in range(1, len(words) + 1):
+                name = words[-k:]
+                if name[0].lower() in _NOT_NAMES or not name[0][0].isupper():
+                    continue
+                if any(w.lower() in _NOT_NAMES for w in name):
+                    break
+                phrase = " ".join([*name, m.group(1)]).lower()
+                if phrase not in ctx.release_names:
+                    ctx.release_names.append(phrase)
+                bare = " ".join(name).lower()
+                if bare not in ctx.bare_names and not all(w in _GENERIC for w in bare.split()):
+                    ctx.bare_names.append(bare)
+        for m in _ATTACHED_VERSION.finditer(text):     # "Qwen2.5", "Phi-3"
+            if m.group(1).lower() in _NOT_NAMES or m.group(1).lower() in _GENERIC:
+                continue
+            phrase = m.group(0).lower()
+            if phrase not in ctx.release_names:
+                ctx.release_names.append(phrase)
+            if m.group(1).lower() not in ctx.bare_names:
+                ctx.bare_names.append(m.group(1).lower())
+    return ctx
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+_MINOR_WORDS = {"a", "an", "the", "of", "and", "or", "for", "to", "in", "on", "at", "by", "with", "de", "du", "des"}
+
+
+def capitalised_share(text: str) -> float:
+    """The share of a text's significant words that start with a capital letter (titles: most of them)."""
+    words = [w for w in _WORD.findall(text) if w.lower() not in _MINOR_WORDS]
+    return sum(w[0].isupper() for w in words) / len(words) if words else 0.0
+
+
+_ATTACHED_VERSION = re.compile(r"(?<![\w.-])([A-Z][A-Za-z]{1,20})-?(\d{1,2}(?:\.\d{1,3}){0,3})(?![\w]|[.,]\d)")
+_DATE_LINE = re.compile(r"(?i)\b(?:updated|modified|revised|effective|version|release[sd]?|dated?|published)\b")
+
+
+def footer_dates(texts: Iterable[str]) -> set[str]:
+    """Dates of "Last updated: ..." lines at the end of a document: its release dates too."""
+    return {value for text in texts if _DATE_LINE.search(text) for _, _, value in find_dates(text)}
+
+
+# ------------------------------------------------------------------ spelling
+
+_VARIANTS = {
+    "licence": "license", "licences": "licenses", "licenced": "licensed", "licencing": "licensing",
+    "licencee": "licensee", "licencees": "licensees", "licencor": "licensor", "licencors": "licensors",
+    "defence": "defense", "offence": "offense", "offences": "offenses", "pretence": "pretense",
+    "programme": "program", "programmes": "programs", "judgement": "judgment", "judgements": "judgments",
+    "acknowledgement": "acknowledgment", "acknowledgements": "acknowledgments", "ageing": "aging",
+    "catalogue": "catalog", "dialogue": "dialog", "grey": "gray", "cheque": "check", "enrolment": "enrollment",
+    "fulfil": "fulfill", "fulfils": "fulfills", "fulfilment": "fulfillment", "instalment": "installment",
+    "artefact": "artifact", "artefacts": "artifacts", "whilst": "while", "amongst": "among", "towards": "toward",
+    "email": "email", "e-mail": "email", "afterwards": "afterward", "practise": "practice", "practised": "practiced",
+    "centre": "center", "centres": "centers", "metre": "meter", "metres": "meters", "fibre": "fiber",
+    "litre": "liter", "theatre": "theater", "manoeuvre": "maneuver", "anaesthesia": "anesthesia",
+}
+_OUR = {"colour", "behaviour", "honour", "favour", "labour", "neighbour", "harbour", "endeavour", "rumour",
+        "humour", "vigour", "savour", "flavour", "odour", "armour", "parlour", "valour", "vapour", "candour"}
+_OUR_RE = re.compile("(" + "|".join(sorted(_OUR, key=len, reverse=True)) + ")")
+_ISE = re.compile(r"(?<=[a-z]{3})is(e|es|ed|ing|ation|ations|er|ers)$")
+_YSE = re.compile(r"(?<=[a-z]{3})ys(e|es|ed|ing)$")
+_LL = re.compile(r"(cancel|label|model|travel|signal|channel|fuel|counsel|total|level)l(ed|ing|er|ers)$")
+
+
+@lru_cache(maxsize=131072)
+def canonical_spelling(word: str) -> str:
+    """British and American variants of a lower-case word to one form (licence -> license)."""
+    if word in _VARIANTS:
+        return _VARIANTS[word]
+    m = _OUR_RE.match(word)
+    if m:
+        return m.group(1)[:-2] + "r" + word[m.end(1):]
+    if _ISE.search(word):
+        return _ISE.sub(r"iz\1", word)
+    if _YSE.search(word):
+        return _YSE.sub(r"yz\1", word)
+    m = _LL.search(word)
+    if m:
+        return word[:m.start()] + m.group(1) + m.group(2)
+    return word
+
+
+# ------------------------------------------------------------------ tokens
+
+_TOKEN = re.compile(r"\ue000\w+\ue001|\d+(?:[.,]\d+)+[^\W_]*|[^\W_]+|[%$€£¥§]")
+
+
+def pre_key(text: str, ctx: DocContext | None = None) -> str:
+    """The ladder up to punctuation: markup, URLs, bullets, numbering, quotes, case, release names/dates."""
+    text = mask_urls(strip_markup(nfkc(text)))
+    text = strip_labels(strip_bullets(strip_emphasis(text)))
+    text = mask_placeholders(unify_chars(text))
+    if ctx is not None:
+        text = ctx.mask(text)
+    return text.lower()
+
+
+def key_tokens(text: str, ctx: DocContext | None = None) -> list[str]:
+    """The comparable words of a clause: every cosmetic difference normalised away."""
+    return [canonical_spelling(t) for t in _TOKEN.findall(pre_key(text, ctx))]
+
+
+# ------------------------------------------------------------------ reasons
+
+def _ladder(text: str, ctx: DocContext | None) -> Iterator[tuple[str, list[str]]]:
+    """(step, whitespace-split words after the step) for each rung of the ladder, lazily."""
+    t = strip_markup(nfkc(text))
+    yield "markdown", t.split()
+    t = mask_urls(t)
+    yield "urls", t.split()
+    t = strip_emphasis(t)
+    yield "markdown", t.split()
+    t = strip_bullets(t)
+    yield "bullets", t.split()
+    t = strip_labels(t)
+    yield "numbering", t.split()
+    t = unify_chars(t)
+    yield "quotes", t.split()
+    t = mask_placeholders(t)
+    yield "placeholder", t.split()
+    if ctx is not None:
+        yield "release_date", DocContext(release_dates=ctx.release_dates).mask(t).split()
+        t = ctx.mask(t)
+        yield "release_version", t.split()
+    t = t.lower()
+    yield "case", t.split()
+    words = _TOKEN.findall(t)
+    yield "punctuation", words
+    yield "spelling", [canonical_spelling(w) for w in words]
+
+
+def _distance(a: Counter, b: Counter) -> int:
+    return sum(((a - b) + (b - a)).values())
+
+
+def ladder_reasons(old: str, new: str, old_ctx: DocContext | None = None,
+                   new_ctx: DocContext | None = None) -> list[str]:
+    """The cosmetic normalisation steps that bring ``old`` and ``new`` closer, in ladder order."""
+    reasons: list[str] = []
+    if old != new and old.split() == new.split():
+        return ["whitespace"]
+    if collapse(old) != old or collapse(new) != new:
+        old, new = collapse(old), collapse(new)
+    prev = _distance(Counter(old.split()), Counter(new.split()))
+    if prev == 0 and old != new:
+        reasons.append("whitespace")
+    last_a, last_b = old.split(), new.split()
+    for (step, a), (_, b) in zip(_ladder(old, old_ctx), _ladder(new, new_ctx), strict=True):
+        if prev == 0:
+            break
+        if a == last_a and b == last_b:   # this step changed neither text
+            continue
+        d = _distance(Counter(a), Counter(b))
+        if d < prev and step not in reasons:
+            reasons.append(step)
+        prev, last_a, last_b = d, a, b
+    return reasons

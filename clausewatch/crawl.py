@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import sys
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from crawlers.registry import Registry, load_registry
 from crawlers.replay import ReplayMap, ReplayServer, parse_token
 from crawlers.urlpolicy import url_refusal
 from db import connect
+from db.connection import StoreError
 from db.documents import finish_run, source_rows, start_run, sync_sources
 
 
@@ -43,8 +45,16 @@ def replay_steps(tokens: list[str], previous: str | None, target: str) -> list[s
     return due or [target]
 
 
+def store_failure(db_path: Path, exc: Exception) -> CrawlError:
+    """One line for a database that cannot be opened or written (what was stored before is intact)."""
+    if isinstance(exc, StoreError):
+        return CrawlError(str(exc))
+    advice = "free disk space and crawl again" if "full" in str(exc) else "check the file and crawl again"
+    return CrawlError(f"{db_path}: cannot write the database ({exc}); everything stored before is intact: {advice}")
+
+
 def plan_crawl(db, registry: Registry, *, source_ids: list[str] | None, replay: ReplayMap | None,
-               as_of: str | None) -> CrawlPlan:
+               as_of: str | None, allow_local: Any = None) -> CrawlPlan:
     rows = source_rows(db)
     known = {r["source_id"] for r in rows}
     unknown = [s for s in source_ids or [] if s not in known]
@@ -55,7 +65,7 @@ def plan_crawl(db, registry: Registry, *, source_ids: list[str] | None, replay: 
     plan = CrawlPlan(documents=[])
     if replay is None:
         for row in rows:
-            refusal = url_refusal(row["url"])
+            refusal = url_refusal(row["url"], allow_local=allow_local)
             if refusal:
                 plan.skipped[row["source_id"]] = f"refused: {refusal}"
             else:
@@ -78,13 +88,36 @@ def plan_crawl(db, registry: Registry, *, source_ids: list[str] | None, replay: 
 def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir: Path | None = None,
               as_of: str | None = None, progress: bool = True, registry_dir: Path | None = None,
               settings_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Crawl the declared sources (or a replay corpus) once; returns the finished ``crawl_runs`` row."""
+    """Crawl the declared sources (or a replay corpus) once; returns the finished ``crawl_runs`` row.
+
+    Raises :class:`CrawlError` (one line) for bad settings and for a database that cannot be written
+    (disk full): what was stored before stays intact.
+    """
+    from clausewatch.config import setting
+    from crawlers.settings import SettingsError, crawl_settings
+
+    registry = load_registry(registry_dir)
+    allow_local = setting("allow_local", "")
+    overrides = {"CLAUSEWATCH_ALLOW_LOCAL": allow_local, **(settings_overrides or {})}
+    try:
+        crawl_settings(db_path=str(db_path), run_id=0, overrides=overrides)  # bad env values: say so now
+    except SettingsError as exc:
+        raise CrawlError(str(exc)) from None
+    try:
+        return _crawl(db_path, registry, source_ids=source_ids, replay_dir=replay_dir, as_of=as_of,
+                      progress=progress, overrides=overrides)
+    except (sqlite3.Error, StoreError) as exc:
+        raise store_failure(db_path, exc) from None
+
+
+def _crawl(db_path: Path, registry: Registry, *, source_ids: list[str] | None, replay_dir: Path | None,
+           as_of: str | None, progress: bool, overrides: dict[str, Any]) -> dict[str, Any]:
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.settings import crawl_settings
     from crawlers.spider import DocumentSpider
 
-    registry = load_registry(registry_dir)
+    allow_local = overrides["CLAUSEWATCH_ALLOW_LOCAL"]
     db = connect(db_path)
     sync_sources(db, [s.as_row() for s in registry.sources.values()])
     from clausewatch.reextract import reextract
@@ -94,7 +127,7 @@ def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir:
     if replay_dir is not None:
         replay = ReplayMap(Path(replay_dir), [(s.url, s.replay) for s in registry.sources.values() if s.replay]
                            + [(d.url, d.replay) for d in registry.discoveries.values() if d.replay])
-    plan = plan_crawl(db, registry, source_ids=source_ids, replay=replay, as_of=as_of)
+    plan = plan_crawl(db, registry, source_ids=source_ids, replay=replay, as_of=as_of, allow_local=allow_local)
     discoveries = [] if source_ids else [
         d for d in registry.discoveries.values() if replay is None or replay.steps(d.url)]
     run_id = start_run(db, mode="replay" if replay else "live", as_of=as_of,
@@ -110,7 +143,7 @@ def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir:
     with ExitStack() as stack:
         base = stack.enter_context(ReplayServer(replay)).base_url if replay else None
         process = CrawlerProcess(crawl_settings(db_path=str(db_path), run_id=run_id, replay=replay is not None,
-                                                progress=progress, overrides=settings_overrides))
+                                                progress=progress, overrides=overrides))
         crawler = process.create_crawler(DocumentSpider)
         process.crawl(crawler, documents=plan.documents, discoveries=discoveries, replay_base=base,
                       steps=plan.steps)

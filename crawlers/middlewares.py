@@ -1,4 +1,4 @@
-"""Retries with exponential backoff that honour Retry-After."""
+"""Downloader middlewares: retries with exponential backoff that honour Retry-After, and the URL policy."""
 from __future__ import annotations
 
 import asyncio
@@ -6,6 +6,12 @@ import email.utils
 import time
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+
+from crawlers.urlpolicy import ALLOW_ALL, local_allowance, url_refusal
+
+# request.meta key: why the last answer was not retried (the spider adds it to the recorded error)
+GAVE_UP = "clausewatch_gave_up"
 
 
 def retry_after_seconds(value: bytes | str | None) -> float | None:
@@ -18,12 +24,20 @@ def retry_after_seconds(value: bytes | str | None) -> float | None:
         return float(text)
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
         return None
     return max(0.0, when.timestamp() - time.time())
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
+    """Retries 5xx/429/408 after ``Retry-After`` or ``base * 2**attempt`` seconds, never longer than the max.
+
+    A server asking for a longer wait than ``CLAUSEWATCH_RETRY_MAX_DELAY`` is not waited for: the answer goes
+    to the spider, which records it as an error (the next scheduled crawl tries again).
+    """
+
     def __init__(self, settings):
         super().__init__(settings)
         self.base_delay = settings.getfloat("CLAUSEWATCH_RETRY_BASE_DELAY", 5.0)
@@ -36,33 +50,38 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = retry_after_seconds(response.headers.get("Retry-After"))
         if delay is None:
             delay = self.base_delay * (2 ** attempt)
-        if delay > self.max_delay:  # the server asks for longer than we wait: give up for this run
+        elif delay > self.max_delay:
+            request.meta[GAVE_UP] = (f"Retry-After {delay:g} s is longer than the {self.max_delay:g} s we wait "
+                                     f"(CLAUSEWATCH_RETRY_MAX_DELAY); not retried in this run")
             return response
+        delay = min(delay, self.max_delay)
         retry = self._retry(request, f"HTTP {response.status}")
         if retry is None:
+            request.meta[GAVE_UP] = f"{attempt + 1} attempts"
             return response
         await asyncio.sleep(delay)
         return retry
 
 
 class UrlPolicyMiddleware:
-    """Refuses requests (redirect targets included) to file:// or local/private hosts outside replay mode."""
+    """Refuses requests (redirect targets included) to file:// or local/private hosts outside replay mode.
 
-    def __init__(self, replay: bool):
+    Host names that resolve to such addresses are refused by :class:`crawlers.urlpolicy.PolicyResolver`.
+    """
+
+    def __init__(self, replay: bool, allowance: frozenset[str] = frozenset()):
         self.replay = replay
+        self.allowance = ALLOW_ALL if replay else allowance
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.getbool("CLAUSEWATCH_REPLAY"))
+        settings = crawler.settings
+        return cls(settings.getbool("CLAUSEWATCH_REPLAY"), local_allowance(settings.get("CLAUSEWATCH_ALLOW_LOCAL")))
 
     def process_request(self, request, spider=None):
-        from scrapy.exceptions import IgnoreRequest
-
-        from crawlers.urlpolicy import url_refusal
-
         if self.replay:
             return None
-        refusal = url_refusal(request.url)
+        refusal = url_refusal(request.url, allow_local=self.allowance)
         if refusal:
             raise IgnoreRequest(f"refused {request.url}: {refusal}")
         return None

@@ -4,11 +4,12 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
+import sqlite3
 import sys
 from typing import Any
 
 from crawlers.extract import EXTRACTOR_VERSION, ExtractionError, extract
-from crawlers.guards import replacement_reason
+from crawlers.guards import content_refusal, replacement_reason
 from crawlers.items import DiscoveredItem, DocumentItem
 from db import connect
 from db.documents import Fetched, add_discovered_sources, latest_version, record_document, source_pk
@@ -31,17 +32,20 @@ def valid_from(last_modified: str | None, fallback: str) -> str:
 
 
 class StorePipeline:
-    def __init__(self, db_path: str, run_id: int, progress: bool):
+    def __init__(self, db_path: str, run_id: int, progress: bool, crawler=None):
         self.db_path = db_path
         self.run_id = run_id
         self.progress = progress
+        self.crawler = crawler
         self.count = 0
         self.outcomes: dict[str, int] = {}
+        self.store_error: str | None = None   # set once the database cannot be written: the crawl stops
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        return cls(s.get("CLAUSEWATCH_DB"), s.getint("CLAUSEWATCH_RUN_ID"), s.getbool("CLAUSEWATCH_PROGRESS"))
+        return cls(s.get("CLAUSEWATCH_DB"), s.getint("CLAUSEWATCH_RUN_ID"), s.getbool("CLAUSEWATCH_PROGRESS"),
+                   crawler)
 
     def open_spider(self, spider=None) -> None:
         self.db = connect(self.db_path)
@@ -55,9 +59,26 @@ class StorePipeline:
             if added and self.progress:
                 print(f"  discovered by {item.discovery_id}: {', '.join(added)}", file=sys.stderr, flush=True)
             return item
-        if isinstance(item, DocumentItem):
-            self._store(item)
+        if isinstance(item, DocumentItem) and self.store_error is None:
+            try:
+                self._store(item)
+            except (sqlite3.OperationalError, OSError) as exc:  # disk full, I/O error, locked: not a bug
+                self._stop(item, exc)
         return item
+
+    def _stop(self, item: DocumentItem, exc: Exception) -> None:
+        """The database cannot be written (disk full, I/O error): stop the crawl, say so once.
+
+        ``record_document`` is one transaction, so the document being stored is lost whole and
+        everything stored before it is intact.
+        """
+        self.store_error = f"cannot write {self.db_path} ({exc}) while storing {item.source_id}"
+        print(f"clausewatch: error: {self.store_error}; the crawl stops, everything stored before is intact: "
+              "free disk space and crawl again", file=sys.stderr, flush=True)
+        if self.crawler is not None and self.crawler.engine is not None:
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=f"store failed: {self.store_error}"))
 
     def _store(self, item: DocumentItem) -> None:
         pk = item.source_pk or source_pk(self.db, item.source_id)
@@ -79,8 +100,14 @@ class StorePipeline:
             fetched.outcome = "unchanged"
         else:
             try:
+                refusal = content_refusal(item.format, item.content_type, item.body or b"")
+                if refusal:
+                    raise ExtractionError(refusal)
                 result = extract(item.body or b"", item.format, selectors=item.selectors,
-                                 parts={name: body for name, body, _ in item.parts} or None, url=item.url)
+                                 parts={name: body for name, body, _ in item.parts} or None, url=item.url,
+                                 content_type=item.content_type)
+                if not result.text or not result.text.strip():
+                    raise ExtractionError("no text: the extracted text is empty")
                 text, title = result.text, result.title
                 latest = latest_version(self.db, pk)
                 hold = replacement_reason(latest["text"] if latest else None, text)

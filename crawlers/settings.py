@@ -7,32 +7,59 @@ from typing import Any
 DEFAULT_USER_AGENT = "clausewatch/0.1 (+https://github.com/clausewatch/clausewatch; AI licence and policy tracker)"
 
 
+class SettingsError(ValueError):
+    """An environment variable with a value that cannot be used (one line)."""
+
+
+def env_number(name: str, default: float, *, integer: bool = False) -> float:
+    """A non-negative number from the environment (``default`` when unset or empty)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise SettingsError(f"{name}={raw!r} is not {kind}") from None
+    if value < 0:
+        raise SettingsError(f"{name}={raw!r} must not be negative")
+    return value
+
+
 def crawl_settings(*, db_path: str, run_id: int, replay: bool = False, progress: bool = True,
                    overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    delay = env_number("CLAUSEWATCH_DOWNLOAD_DELAY", 0 if replay else 2.0)
+    start_delay = delay if replay or os.environ.get("CLAUSEWATCH_DOWNLOAD_DELAY", "").strip() else 3.0
+    timeout = env_number("CLAUSEWATCH_TIMEOUT", 30.0)
     settings: dict[str, Any] = {
         "BOT_NAME": "clausewatch",
         "USER_AGENT": os.environ.get("CLAUSEWATCH_USER_AGENT", DEFAULT_USER_AGENT),
         "ROBOTSTXT_OBEY": True,
         "CONCURRENT_REQUESTS": 8,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-        "DOWNLOAD_DELAY": 0 if replay else 2.0,
+        "DOWNLOAD_DELAY": delay,
         "AUTOTHROTTLE_ENABLED": True,
-        "AUTOTHROTTLE_START_DELAY": 0.0 if replay else 3.0,
+        "AUTOTHROTTLE_START_DELAY": start_delay,
         "AUTOTHROTTLE_MAX_DELAY": 2.0 if replay else 60.0,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
-        "DOWNLOAD_TIMEOUT": int(os.environ.get("CLAUSEWATCH_TIMEOUT", "30")),
-        "DOWNLOAD_MAXSIZE": int(os.environ.get("CLAUSEWATCH_MAX_BYTES", str(50 * 1024 * 1024))),
+        "DOWNLOAD_TIMEOUT": timeout,
+        "DNS_TIMEOUT": timeout,
+        # applies to the decompressed body too: a gzip bomb is refused while it inflates
+        "DOWNLOAD_MAXSIZE": int(env_number("CLAUSEWATCH_MAX_BYTES", 50 * 1024 * 1024, integer=True)),
         "DOWNLOAD_WARNSIZE": 20 * 1024 * 1024,
         "RETRY_ENABLED": True,
-        "RETRY_TIMES": 3,
+        "RETRY_TIMES": int(env_number("CLAUSEWATCH_RETRY_TIMES", 3, integer=True)),
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
-        "CLAUSEWATCH_RETRY_BASE_DELAY": 0.2 if replay else 5.0,
-        "CLAUSEWATCH_RETRY_MAX_DELAY": 5.0 if replay else 300.0,
+        "CLAUSEWATCH_RETRY_BASE_DELAY": env_number("CLAUSEWATCH_RETRY_BASE_DELAY", 0.2 if replay else 5.0),
+        # a Retry-After longer than this is not waited for: the fetch is recorded as an error
+        "CLAUSEWATCH_RETRY_MAX_DELAY": env_number("CLAUSEWATCH_RETRY_MAX_DELAY", 5.0 if replay else 300.0),
         "REDIRECT_MAX_TIMES": 5,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
-        "LOG_INSTALL_ROOT_HANDLER": False,
+        # Scrapy's own log lines only when asked for (CLAUSEWATCH_LOG_LEVEL=INFO|DEBUG); progress lines otherwise
+        "LOG_INSTALL_ROOT_HANDLER": bool(os.environ.get("CLAUSEWATCH_LOG_LEVEL", "").strip()),
         "HTTPCACHE_ENABLED": False,
+        "TWISTED_DNS_RESOLVER": "crawlers.urlpolicy.PolicyResolver",
         "LOG_LEVEL": os.environ.get("CLAUSEWATCH_LOG_LEVEL", "ERROR"),
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -44,6 +71,7 @@ def crawl_settings(*, db_path: str, run_id: int, replay: bool = False, progress:
         "CLAUSEWATCH_RUN_ID": run_id,
         "CLAUSEWATCH_PROGRESS": progress,
         "CLAUSEWATCH_REPLAY": replay,
+        "CLAUSEWATCH_ALLOW_LOCAL": os.environ.get("CLAUSEWATCH_ALLOW_LOCAL", ""),
     }
     settings.update(overrides or {})
     return settings

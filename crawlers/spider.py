@@ -13,17 +13,24 @@ from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Request, Response
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
 from crawlers.items import DiscoveredItem, DocumentItem
+from crawlers.middlewares import GAVE_UP
 from crawlers.registry import DeclarationError, Discovery
 from crawlers.replay import AS_OF_HEADER, to_replay_url
+from crawlers.urlpolicy import resolver_refusal
 
 
 def _now() -> str:
     import datetime as dt
 
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+# every status the spider records itself; redirects (301, 302, 303, 307, 308) are followed by Scrapy
+HANDLED_STATUSES = [300, 304, 305, 306, *range(400, 600)]
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -36,14 +43,36 @@ def describe_failure(failure: Failure) -> str:
     exc = failure.value
     name = type(exc).__name__
     text = str(exc).strip() or name
-    if "DNSLookupError" in name:
-        return f"DNS lookup failed: {text}"
+    response = getattr(exc, "response", None)
+    if "HttpError" in name and response is not None:  # a redirect Scrapy did not follow (no Location, file://)
+        location = _header(response, "Location")
+        if not location:
+            return f"HTTP {response.status} (a redirect without a Location header)"
+        return f"HTTP {response.status} (redirect to {location[:200]} not followed: http and https only)"
+    if "LocalAddressRefused" in name or ("IgnoreRequest" in name and text.startswith("refused")):
+        return text[:500]
+    if "IgnoreRequest" in name and "max redirections" in text:
+        return "too many redirects (a redirect loop?)"
+    if "IgnoreRequest" in name and "DOWNLOAD_MAXSIZE" in text:
+        return f"the body inflates past the size limit (CLAUSEWATCH_MAX_BYTES): {text[:300]}"
+    if "larger than download max size" in text or ("CancelledError" in name and text == name):
+        # an empty DownloadCancelledError is the body growing past DOWNLOAD_MAXSIZE while it streams in
+        return f"the body is larger than the size limit (CLAUSEWATCH_MAX_BYTES){': ' + text[:200] if text != name else ''}"
+    request = getattr(failure, "request", None)
+    refused = resolver_refusal(urlparse_cached(request).hostname) if request is not None else None
+    if refused:
+        return f"refused {request.url}: {refused}"
+    if "DNSLookupError" in name or "CannotResolveHost" in name:
+        return text if text.startswith("DNS lookup failed") else f"DNS lookup failed: {text}"
+    if "DataLoss" in name or "DataLoss" in text:
+        return "the connection closed before the whole body arrived (shorter than its Content-Length)"
     if "TimeoutError" in name or "TCPTimedOut" in name:
         return f"timed out: {text}"
     if "ConnectionRefused" in name:
         return "connection refused"
-    if "ResponseNeverReceived" in name or "ConnectionLost" in name or "ConnectionDone" in name:
-        return f"connection lost before a complete response ({text[:200]})"
+    if any(word in name or word in text for word in ("ResponseNeverReceived", "ConnectionLost", "ConnectionDone",
+                                                      "ResponseFailed", "DownloadFailed", "ConnectionReset")):
+        return "connection lost before a complete response (reset or closed by the server)"
     if "IgnoreRequest" in name and "robots" in text.lower():
         return "forbidden by robots.txt"
     return f"{name}: {text[:300]}"
@@ -76,7 +105,7 @@ class DocumentSpider(scrapy.Spider):
             yield self._document_request(doc, steps, 0, state)
         for disc in self.discoveries:
             yield Request(self._url(disc.url), callback=self.parse_listing, errback=self.listing_failed,
-                          meta={"discovery": disc, "handle_httpstatus_all": True}, dont_filter=True)
+                          meta={"discovery": disc, "handle_httpstatus_list": HANDLED_STATUSES}, dont_filter=True)
 
     def _document_request(self, doc: dict, steps: list, index: int, state: dict) -> Request:
         headers = {}
@@ -88,7 +117,7 @@ class DocumentSpider(scrapy.Spider):
         if as_of and self.replay_base:
             headers[AS_OF_HEADER] = as_of
         meta = {"doc": doc, "steps": steps, "index": index, "state": state, "started": time.monotonic(),
-                "requested_at": _now(), "handle_httpstatus_all": True}
+                "requested_at": _now(), "handle_httpstatus_list": HANDLED_STATUSES}
         return Request(self._url(doc["url"]), headers=headers, callback=self.parse_document,
                        errback=self.document_failed, meta=meta, dont_filter=True)
 
@@ -119,6 +148,10 @@ class DocumentSpider(scrapy.Spider):
             return
         if response.status >= 400 or response.status < 200 or response.status >= 300:
             reason = f"HTTP {response.status}"
+            if meta.get(GAVE_UP):
+                reason += f" ({meta[GAVE_UP]})"
+            elif 300 <= response.status < 400 and response.headers.get("Location"):
+                reason += f" (redirect to {_header(response, 'Location')[:200]} not followed: http and https only)"
             yield self._item(meta, **common, error=reason)
             yield from self._next_step(meta, state)
             return
@@ -154,7 +187,7 @@ class DocumentSpider(scrapy.Spider):
         return Request(urljoin(base_url, name), headers=headers, callback=self.parse_part,
                        errback=self.part_failed, dont_filter=True,
                        meta={**meta, "pending": pending, "part_index": index, "base_url": base_url,
-                             "part_started": time.monotonic(), "handle_httpstatus_all": True})
+                             "part_started": time.monotonic(), "handle_httpstatus_list": HANDLED_STATUSES})
 
     def parse_part(self, response: Response):
         meta = response.meta

@@ -19,7 +19,14 @@ from crawlers.replay import ReplayMap, ReplayServer, parse_token
 from crawlers.urlpolicy import url_refusal
 from db import connect
 from db.connection import StoreError
-from db.documents import finish_run, source_rows, start_run, sync_sources
+from db.documents import (
+    finish_run,
+    mark_run_interrupted,
+    running_runs,
+    source_rows,
+    start_run,
+    sync_sources,
+)
 
 
 class CrawlError(RuntimeError):
@@ -85,6 +92,26 @@ def plan_crawl(db, registry: Registry, *, source_ids: list[str] | None, replay: 
     return plan
 
 
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def close_stale_runs(db) -> int:
+    """Crawl runs left 'running' by a process that no longer exists (killed) become 'interrupted'."""
+    stale = [r for r in running_runs(db) if r["pid"] != os.getpid() and not _alive(r["pid"])]
+    for run in stale:
+        mark_run_interrupted(db, run["id"], f"process {run['pid']} ended without closing the run (killed?)")
+    return len(stale)
+
+
 def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir: Path | None = None,
               as_of: str | None = None, progress: bool = True, registry_dir: Path | None = None,
               settings_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -119,6 +146,9 @@ def _crawl(db_path: Path, registry: Registry, *, source_ids: list[str] | None, r
 
     allow_local = overrides["CLAUSEWATCH_ALLOW_LOCAL"]
     db = connect(db_path)
+    closed = close_stale_runs(db)
+    if closed and progress:
+        print(f"  closed {closed} crawl run(s) left open by a killed process", file=sys.stderr)
     sync_sources(db, [s.as_row() for s in registry.sources.values()])
     from clausewatch.reextract import reextract
 

@@ -9,7 +9,7 @@ import hashlib
 import json
 import time
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Request, Response
@@ -118,6 +118,8 @@ class DocumentSpider(scrapy.Spider):
             headers[AS_OF_HEADER] = as_of
         meta = {"doc": doc, "steps": steps, "index": index, "state": state, "started": time.monotonic(),
                 "requested_at": _now(), "handle_httpstatus_list": HANDLED_STATUSES}
+        if self.replay_base:  # politeness per real host, as in a live crawl, though all goes to 127.0.0.1
+            meta["download_slot"] = urlsplit(doc["url"]).hostname or "replay"
         return Request(self._url(doc["url"]), headers=headers, callback=self.parse_document,
                        errback=self.document_failed, meta=meta, dont_filter=True)
 

@@ -286,3 +286,11 @@ def add_reextracted_version(db: Database, source: int, latest: dict[str, Any], *
 
 def versions_of(db: Database, source: int) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM versions WHERE source_id = ? ORDER BY seq", [source]))
+
+
+def running_runs(db: Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT id, pid, started_at FROM crawl_runs WHERE status = 'running'"))
+
+
+def mark_run_interrupted(db: Database, run_id: int, reason: str) -> None:
+    db["crawl_runs"].update(run_id, {"status": "interrupted", "error": reason, "finished_at": now_iso()})

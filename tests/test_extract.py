@@ -317,6 +317,6 @@ def test_markdown_punctuation_soup_never_crashes(source):
 def test_markdown_hard_line_break_ends_a_block():
     from crawlers.extract import extract
 
-    body = "Text of (gg), the last definition.  \nSec. 4. Ensuring Safety.\n\n4.1. Guidelines.\n".encode()
+    body = b"Text of (gg), the last definition.  \nSec. 4. Ensuring Safety.\n\n4.1. Guidelines.\n"
     text = extract(body, "markdown").text
     assert "definition.\n\nSec. 4. Ensuring Safety." in text

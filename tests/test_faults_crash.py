@@ -119,6 +119,9 @@ def test_sigkill_mid_crawl_leaves_a_consistent_store(tmp_path, observed):
         assert again.returncode == 0, again.stderr[-2000:]
         after = check_consistent(db_file)
         assert after["versions"] == 12
+        runs = query(db_file, "SELECT status, error FROM crawl_runs ORDER BY id")
+        assert runs[0]["status"] == "interrupted" and "killed" in runs[0]["error"]  # closed by the re-run
+        assert runs[1]["status"] == "ok"
         for sid, text in texts.items():
             assert [v["text"] for v in versions_of(db_file, sid)] == [text.strip("\n")]
 

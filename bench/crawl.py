@@ -33,6 +33,14 @@ def run(args: list[str], env: dict) -> dict:
             "rss_mb": after.ru_maxrss / 1024}
 
 
+def time_imports(env: dict) -> float:
+    """Seconds to import what every crawl imports (Scrapy's crawler, the spider, the store)."""
+    code = ("import time; t = time.perf_counter(); import scrapy.crawler, crawlers.spider, crawlers.pipelines, "
+            "clausewatch.crawl; print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT)
+    return float(out.stdout.strip() or 0)
+
+
 def main() -> None:
     from db import connect
 
@@ -44,6 +52,8 @@ def main() -> None:
         db_file = Path(tmp) / "bench.db"
         env = {**os.environ, "CLAUSEWATCH_DB": str(db_file)}
         extra = ["--no-process"] if args.no_process else []
+        baseline = run(["crawl", "--help"], env)  # interpreter start + CLI import: the fixed cost of a run
+        startup = time_imports(env)
         first = run(["crawl", "--replay", str(args.corpus), "-q", *extra], env)
         second = run(["crawl", "--replay", str(args.corpus), "-q", *extra], env)
         db = connect(db_file)
@@ -60,6 +70,9 @@ def main() -> None:
     print(f"stored {versions} versions, {clauses} clauses")
     print(f"ratio re-crawl / first crawl: {second['wall'] / first['wall']:.3f} wall, "
           f"{second['cpu'] / max(first['cpu'], 1e-9):.3f} CPU")
+    fixed = baseline["wall"] + startup
+    print(f"fixed cost of any run (interpreter, imports of Scrapy/sqlite-utils): {fixed:.2f} s; "
+          f"ratio without it: {(second['wall'] - fixed) / (first['wall'] - fixed):.3f}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 4x faster
+
 SOURCES_DIR = Path(__file__).parent / "sources"
 
 KINDS = ["license", "use-policy", "regulation", "report", "definition", "guidance", "executive-order", "bill"]
@@ -254,7 +256,7 @@ def _check_template(template: dict[str, str], regex: re.Pattern, where: str) -> 
 def load_file(path: Path) -> Source | Discovery:
     where = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -67,7 +67,7 @@ def load_manifest(corpus: Path) -> dict[str, dict]:
     manifest = corpus / "MANIFEST.yaml"
     if not manifest.is_file():
         raise ReplayError(f"{corpus}: no MANIFEST.yaml (is this a corpus folder?)")
-    data = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+    data = yaml.load(manifest.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     return {entry["path"]: entry for entry in data.get("files", [])}
 
 
@@ -200,7 +200,8 @@ class ReplayServer:
         handler = type("Handler", (_Handler,), {"replay": replay})
         self.httpd = http.server.ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="replay-server", daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name="replay-server", daemon=True)
 
     @property
     def base_url(self) -> str:

@@ -38,7 +38,8 @@ def crawl_settings(*, db_path: str, run_id: int, replay: bool = False, progress:
         "CONCURRENT_REQUESTS": 8,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
         "DOWNLOAD_DELAY": delay,
-        "AUTOTHROTTLE_ENABLED": True,
+        # the replay server is our own, on loopback: one request per real host at a time, but no throttling
+        "AUTOTHROTTLE_ENABLED": not replay,
         "AUTOTHROTTLE_START_DELAY": start_delay,
         "AUTOTHROTTLE_MAX_DELAY": 2.0 if replay else 60.0,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,

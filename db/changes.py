@@ -62,7 +62,8 @@ def release_order(db: Database, family: str) -> list[dict[str, Any]]:
 def previous_release_version(db: Database, source_pk: int, before: str | None = None) -> dict[str, Any] | None:
     """The latest version of the release before ``source_pk`` in its family (valid on ``before`` if given).
 
-    Releases without any stored version are skipped.
+    Releases without any stored version are skipped, and so are sources released the same day: they are
+    copies or renderings of the same release (compare them with `clausewatch diff`), not its predecessor.
     """
     row = db.execute("SELECT family FROM sources WHERE id = ?", [source_pk]).fetchone()
     if row is None or not row[0]:
@@ -71,7 +72,10 @@ def previous_release_version(db: Database, source_pk: int, before: str | None = 
     position = next((k for k, r in enumerate(releases) if r["id"] == source_pk), None)
     if position is None:
         return None
+    day = releases[position]["release_date"]
     for release in reversed(releases[:position]):
+        if day and release["release_date"] == day:
+            continue  # another copy or rendering of the same release (HTML vs PDF, two repositories)
         version = version_on(db, release["id"], before) if before else None
         version = version or latest_stored_version(db, release["id"])
         if version:

@@ -42,26 +42,32 @@ def replace_clauses(db: Database, version_id: int, clauses: list[dict[str, Any]]
             db.execute(f"DELETE FROM clause_tags WHERE clause_id IN ({marks})", old)
             db.execute(f"DELETE FROM entities WHERE clause_id IN ({marks})", old)
             db.execute("DELETE FROM clauses WHERE version_id = ?", [version_id])
-        tag_rows, entity_rows = [], []
+        tag_rows, entity_rows, clause_rows = [], [], []
+        clause_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM clauses").fetchone()[0]
         for clause in clauses:
+            clause_id += 1  # explicit ids: one executemany instead of one INSERT per clause
             tags = clause.get("tags", [])
             row = {k: v for k, v in clause.items() if k not in ("tags", "entities")}
-            row.update(version_id=version_id, tags=json.dumps(sorted({t["tag"] for t in tags})))
-            clause_id = db["clauses"].insert(row).last_pk
-            tag_rows += [{"clause_id": clause_id, **t} for t in tags]
+            row.update(id=clause_id, version_id=version_id, tags=json.dumps(sorted({t["tag"] for t in tags})))
+            clause_rows.append(row)
+            tag_rows += [(clause_id, t["tag"], t["score"], t.get("evidence"), t.get("rule")) for t in tags]
             for ent in clause.get("entities", []):
                 value = ent.get("value")
                 number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-                entity_rows.append({
-                    "clause_id": clause_id, "type": ent["type"], "text": ent["text"],
-                    "value": json.dumps(value) if isinstance(value, dict | list) else (
-                        None if value is None else str(value)),
-                    "value_number": number, "unit": ent.get("unit"), "currency": ent.get("currency"),
-                    "start": ent.get("start"), "end": ent.get("end")})
-        if tag_rows:
-            db["clause_tags"].insert_all(tag_rows)
-        if entity_rows:
-            db["entities"].insert_all(entity_rows)
+                entity_rows.append((
+                    clause_id, ent["type"], ent["text"],
+                    json.dumps(value) if isinstance(value, dict | list) else (None if value is None else str(value)),
+                    number, ent.get("unit"), ent.get("currency"), ent.get("start"), ent.get("end")))
+        if clause_rows:
+            columns = list(clause_rows[0])
+            names = ", ".join(f'"{c}"' for c in columns)
+            db.conn.executemany(f"INSERT INTO clauses ({names}) VALUES ({', '.join('?' * len(columns))})",
+                                [[r.get(c) for c in columns] for r in clause_rows])
+        db.conn.executemany("INSERT INTO clause_tags (clause_id, tag, score, evidence, rule) VALUES (?, ?, ?, ?, ?)",
+                            tag_rows)
+        db.conn.executemany(
+            """INSERT INTO entities (clause_id, type, text, value, value_number, unit, currency, start, "end")
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""", entity_rows)
         db["versions"].update(version_id, {"pipeline_version": pipeline_version, "processed_at": now_iso()})
     return len(clauses)
 

@@ -157,6 +157,41 @@ def reextract(db: str | None, source_ids: tuple[str, ...], force: bool) -> None:
                f"{counts['same']} unchanged, {counts['errors']} errors")
 
 
+@main.command()
+@db_option
+@click.option("--accept", "accept", type=int, metavar="ID", help="Store held page ID as the source's new version.")
+@click.option("--reject", "reject", type=int, metavar="ID", help="Discard held page ID (it stays in the log).")
+def held(db: str | None, accept: int | None, reject: int | None) -> None:
+    """Review pages held as suspicious (maintenance, captcha, login, drastic shrink): list, accept, reject."""
+    from crawlers.extract import EXTRACTOR_VERSION
+    from db import connect
+    from db.documents import held_rows, review_held
+
+    path = db_path(db)
+    if not path.exists():
+        fail(f"{path}: no database yet; run `clausewatch crawl` first")
+    if accept is not None and reject is not None:
+        fail("give --accept or --reject, not both")
+    database = connect(path)
+    if accept is not None or reject is not None:
+        held_id = accept if accept is not None else reject
+        try:
+            version_id = review_held(database, held_id, accept=accept is not None,
+                                     extractor_version=EXTRACTOR_VERSION)
+        except (KeyError, ValueError) as exc:
+            fail(str(exc).strip("'\""))
+        if version_id:
+            click.echo(f"held page #{held_id} stored as version {version_id}")
+            _process(path, None, quiet=True)
+        else:
+            click.echo(f"held page #{held_id} rejected")
+        return
+    rows = held_rows(database)
+    _table(["id", "source", "held at", "chars", "reason"],
+           [(r["id"], r["source_id"], _short(r["held_at"]), r["chars"], r["reason"][:70]) for r in rows])
+    click.echo(f"{len(rows)} held pages waiting for review")
+
+
 def _process(path: Path, source_ids: list[str] | None, quiet: bool) -> None:
     from clausewatch.process import process_versions
     from db import connect

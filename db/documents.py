@@ -294,3 +294,38 @@ def running_runs(db: Database) -> list[dict[str, Any]]:
 
 def mark_run_interrupted(db: Database, run_id: int, reason: str) -> None:
     db["crawl_runs"].update(run_id, {"status": "interrupted", "error": reason, "finished_at": now_iso()})
+
+
+def held_rows(db: Database, status: str | None = "pending") -> list[dict[str, Any]]:
+    where, params = ("WHERE h.status = ?", [status]) if status else ("", [])
+    return list(db.query(
+        f"""SELECT h.id, s.source_id, h.held_at, h.reason, h.status, length(h.text) AS chars
+            FROM held_versions h JOIN sources s ON s.id = h.source_id {where} ORDER BY h.id""", params))
+
+
+def review_held(db: Database, held_id: int, *, accept: bool, extractor_version: str) -> int | None:
+    """Accept a held page as the source's next version (returns its id), or reject it. Either way the
+    held row stays, with its decision."""
+    row = db.execute("SELECT source_id, text, text_sha256, snapshot_id, held_at, status FROM held_versions "
+                     "WHERE id = ?", [held_id]).fetchone()
+    if row is None:
+        raise KeyError(f"no held page #{held_id}")
+    source, text, text_hash, snapshot_id, held_at, status = row
+    if status != "pending":
+        raise ValueError(f"held page #{held_id} was already {status}")
+    with db.atomic():
+        version_id = None
+        if accept:
+            latest = latest_version(db, source)
+            version_id = db["versions"].insert({
+                "source_id": source, "seq": (latest["seq"] + 1) if latest else 1, "fetched_at": held_at,
+                "valid_from": held_at[:10], "text": text, "text_sha256": text_hash, "chars": len(text),
+                "extractor_version": extractor_version, "technical": 0,
+                "previous_id": latest["id"] if latest else None}).last_pk
+            if snapshot_id:
+                db["version_snapshots"].insert({"version_id": version_id, "snapshot_id": snapshot_id,
+                                                "part": None, "ordinal": 0})
+            db["sources"].update(source, {"status": "ok", "last_change_at": now_iso()})
+        db["held_versions"].update(held_id, {"status": "accepted" if accept else "rejected",
+                                             "reviewed_at": now_iso()})
+    return version_id

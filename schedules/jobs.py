@@ -21,7 +21,7 @@ DEFAULT_SCHEDULES = {
     "process": "*/15 * * * *",
     "digest:immediate": "*/10 * * * *",
     "digest:daily": "0 7 * * *",
-    "digest:weekly": "0 7 * * 1",
+    "digest:weekly": "0 7 * * mon",  # APScheduler numbers weekdays from Monday = 0: use names
 }
 
 

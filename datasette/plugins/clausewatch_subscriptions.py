@@ -26,50 +26,42 @@ def _page(title: str, body: str, status: int = 200) -> Response:
     return Response.html(PAGE.format(title=html.escape(title), body=body), status=status)
 
 
-def _private(datasette):
+def _with_token(datasette, request, operation, *, done: tuple[str, str], failed: str) -> Response:
+    """Run ``operation(private_db, token)`` and answer with a short page; the private database is opened
+    for this one operation only."""
+    from clausewatch.digest.subscriptions import SubscriptionError
     from db import connect_private
 
     path = getattr(datasette, "clausewatch_private_db", None)
-    return connect_private(path) if path else None
+    if not path:
+        return _page("Not available", "<p>Subscriptions are not managed by this instance.</p>", 404)
+    pdb = connect_private(path)
+    try:
+        operation(pdb, request.args.get("token", ""))
+    except SubscriptionError as exc:
+        return _page(failed, f"<p>{html.escape(str(exc))}.</p>", 400)
+    finally:
+        pdb.close()
+    return _page(done[0], f"<p>{done[1]}</p>")
 
 
 async def confirm(datasette, request):
-    from clausewatch.digest.subscriptions import SubscriptionError
     from clausewatch.digest.subscriptions import confirm as confirm_token
 
-    token = request.args.get("token", "")
-    pdb = _private(datasette)
-    if pdb is None:
-        return _page("Not available", "<p>Subscriptions are not managed by this instance.</p>", 404)
-    try:
-        confirm_token(pdb, token)
-    except SubscriptionError as exc:
-        return _page("Not confirmed", f"<p>{html.escape(str(exc))}.</p>", 400)
-    finally:
-        pdb.close()
-    return _page("Subscription confirmed", "<p>You will receive digests of the changes you subscribed to. "
-                 "Every digest has an unsubscribe link.</p>")
+    return _with_token(datasette, request, confirm_token, failed="Not confirmed", done=(
+        "Subscription confirmed",
+        "You will receive digests of the changes you subscribed to. Every digest has an unsubscribe link."))
 
 
 async def unsubscribe(datasette, request):
-    from clausewatch.digest.subscriptions import SubscriptionError
     from clausewatch.digest.subscriptions import unsubscribe as end
 
-    token = request.args.get("token", "")
     if request.method != "POST":
-        action = html.escape(f"{UNSUBSCRIBE}?token={token}", quote=True)
+        action = html.escape(f"{UNSUBSCRIBE}?token={request.args.get('token', '')}", quote=True)
         return _page("Unsubscribe", f'<form method="post" action="{action}"><p>Stop receiving these digests?'
                      '</p><button type="submit">Unsubscribe</button></form>')
-    pdb = _private(datasette)
-    if pdb is None:
-        return _page("Not available", "<p>Subscriptions are not managed by this instance.</p>", 404)
-    try:
-        end(pdb, token)
-    except SubscriptionError as exc:
-        return _page("Not unsubscribed", f"<p>{html.escape(str(exc))}.</p>", 400)
-    finally:
-        pdb.close()
-    return _page("Unsubscribed", "<p>You will receive no more digests from this subscription.</p>")
+    return _with_token(datasette, request, end, failed="Not unsubscribed",
+                       done=("Unsubscribed", "You will receive no more digests from this subscription."))
 
 
 @hookimpl

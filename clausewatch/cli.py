@@ -96,10 +96,12 @@ def status(db: str | None, fmt: str) -> None:
               help="Replay a corpus folder (laid out like ../shared/corpus) from a local HTTP server.")
 @click.option("--as-of", "as_of", callback=iso_day, default=None, metavar="YYYY-MM-DD",
               help="With --replay: serve each document as it was on that day.")
+@click.option("--discovery", "discovery_ids", multiple=True, metavar="ID",
+              help="Only read this discovery listing and fetch the new documents it reveals (repeatable).")
 @click.option("--no-process", is_flag=True, help="Do not segment and tag what was fetched.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def crawl(db: str | None, source_ids: tuple[str, ...], replay: str | None, as_of: str | None,
-          no_process: bool, quiet: bool) -> None:
+          discovery_ids: tuple[str, ...], no_process: bool, quiet: bool) -> None:
     """Fetch the declared sources politely and store new versions."""
     from clausewatch.crawl import CrawlError, run_crawl
     from crawlers.registry import DeclarationError
@@ -115,7 +117,7 @@ def crawl(db: str | None, source_ids: tuple[str, ...], replay: str | None, as_of
             fail(f"{replay_dir}: not a corpus folder (no MANIFEST.yaml)")
     try:
         run = run_crawl(path, source_ids=list(source_ids) or None, replay_dir=replay_dir, as_of=as_of,
-                        progress=not quiet)
+                        progress=not quiet, discovery_ids=list(discovery_ids) or None)
     except (CrawlError, DeclarationError, ReplayError) as exc:
         fail(str(exc))
     click.echo(f"crawl #{run['id']} {run['status']}: {run['sources']} sources, {run['requests']} requests, "

@@ -114,7 +114,8 @@ def close_stale_runs(db) -> int:
 
 def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir: Path | None = None,
               as_of: str | None = None, progress: bool = True, registry_dir: Path | None = None,
-              settings_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+              settings_overrides: dict[str, Any] | None = None,
+              discovery_ids: list[str] | None = None) -> dict[str, Any]:
     """Crawl the declared sources (or a replay corpus) once; returns the finished ``crawl_runs`` row.
 
     Raises :class:`CrawlError` (one line) for bad settings and for a database that cannot be written
@@ -132,13 +133,14 @@ def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir:
         raise CrawlError(str(exc)) from None
     try:
         return _crawl(db_path, registry, source_ids=source_ids, replay_dir=replay_dir, as_of=as_of,
-                      progress=progress, overrides=overrides)
+                      progress=progress, overrides=overrides, discovery_ids=discovery_ids)
     except (sqlite3.Error, StoreError) as exc:
         raise store_failure(db_path, exc) from None
 
 
 def _crawl(db_path: Path, registry: Registry, *, source_ids: list[str] | None, replay_dir: Path | None,
-           as_of: str | None, progress: bool, overrides: dict[str, Any]) -> dict[str, Any]:
+           as_of: str | None, progress: bool, overrides: dict[str, Any],
+           discovery_ids: list[str] | None = None) -> dict[str, Any]:
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.settings import crawl_settings
@@ -157,9 +159,17 @@ def _crawl(db_path: Path, registry: Registry, *, source_ids: list[str] | None, r
     if replay_dir is not None:
         replay = ReplayMap(Path(replay_dir), [(s.url, s.replay) for s in registry.sources.values() if s.replay]
                            + [(d.url, d.replay) for d in registry.discoveries.values() if d.replay])
-    plan = plan_crawl(db, registry, source_ids=source_ids, replay=replay, as_of=as_of, allow_local=allow_local)
-    discoveries = [] if source_ids else [
-        d for d in registry.discoveries.values() if replay is None or replay.steps(d.url)]
+    if discovery_ids:  # only these listings (and the documents they reveal)
+        unknown = [d for d in discovery_ids if d not in registry.discoveries]
+        if unknown:
+            raise CrawlError(f"unknown discovery id(s): {', '.join(unknown)} (see `clausewatch sources`)")
+        plan = CrawlPlan(documents=[])
+        discoveries = [registry.discoveries[d] for d in discovery_ids]
+    else:
+        plan = plan_crawl(db, registry, source_ids=source_ids, replay=replay, as_of=as_of,
+                          allow_local=allow_local)
+        discoveries = [] if source_ids else [
+            d for d in registry.discoveries.values() if replay is None or replay.steps(d.url)]
     run_id = start_run(db, mode="replay" if replay else "live", as_of=as_of,
                        corpus=str(replay_dir) if replay_dir else None, pid=os.getpid(),
                        sources=len(plan.documents))

@@ -59,6 +59,8 @@ class JobSpec:
             args = ["crawl", "--db", str(options.db), "--no-process"]
             if self.kind == "crawl":
                 args += ["--source", str(self.source_id)]
+            else:
+                args += ["--discovery", self.id.split(":", 1)[1]]
             if options.replay is not None:
                 args += ["--replay", str(options.replay)]
             if options.as_of:

@@ -22,7 +22,7 @@ _STRUCT = re.compile(
     r"(?P<kw>PART|Part|TITLE|Title|CHAPTER|Chapter|SUBSECTION|Subsection|Sub-section|SECTION|Section|Sec\.|SEC\.|§"
     r"|ARTICLE|Article|ANNEX|Annex|APPENDIX|Appendix|ATTACHMENT|Attachment|SCHEDULE|Schedule|EXHIBIT|Exhibit)"
     r"(?:[ \t]+(?P<num>\d{1,4}(?:\.\d{1,3})*[a-z]?|[IVXLCDM]{1,8}|[A-Z])(?![\w(]))?"
-    r"(?P<sep>\.?[ \t]*(?:[:.—–-](?=\s|$)[ \t]*)?)"
+    r"(?P<sep>\.?[ \t]*(?:(?:--|[:.—–-])(?=\s|$)[ \t]*)?)"
 )
 _STRUCT_FIRST = set("PTCSAE§")
 _LABEL_FIRST = set("(\\-*+•●▪◦‣∙·–—0123456789")

@@ -599,3 +599,11 @@ def test_corpus_gold_quotes_are_placed(corpus):
         problems += [f"merged in {doc['file']}: {[doc['clauses'][i]['quote'][:40] for i in q]}"
                      for q in holders.values() if len(q) > 1]
     assert not problems, "\n".join(problems)
+
+
+def test_double_dash_section_headings_are_headings():
+    text = ("Section 2 -- Scope.\n\na. License grant.\n\n1. You may reproduce the Licensed Material.\n\n"
+            "Section 3 -- License Conditions.\n\nYou must keep the notices.\n")
+    paths = [s.path for s in segment(text)]
+    assert paths[0].startswith("Section 2 > a") and paths[-1].startswith("Section 3")
+    assert not any("Scope" in s.text or "License Conditions" in s.text for s in segment(text))

@@ -33,7 +33,7 @@ from nlp.cosmetic import (
 )
 from nlp.cosmetic_judge import NEGATIONS_MODALS, judge_ops
 
-ALIGN_VERSION = "1"
+ALIGN_VERSION = "2"
 
 HEADER_CLAUSES = 6          # the header zone: at most this many leading clauses,
 HEADER_WORDS = 25           # ... before the first clause longer than this

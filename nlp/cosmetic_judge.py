@@ -119,9 +119,9 @@ def judge_ops(a: Sequence[str], b: Sequence[str], opcodes: Iterable[tuple[str, i
         old, new = list(a[i1:i2]), list(b[j1:j2])
         reason = _judge_op(tag, old, new, a, b, i1, i2, j1, j2, vocab_old, vocab_new, copyright_notice,
                            renumbered or {})
-        if reason is None and tag == "delete" and (i1 == 0 or i2 == len(a)) and f" {' '.join(old)} " in new_headings:
+        if reason is None and tag == "delete" and (i1 == 0 or i2 == len(a)) and _heading_run(old, new_headings):
             reason = "markdown"
-        if reason is None and tag == "insert" and (j1 == 0 or j2 == len(b)) and f" {' '.join(new)} " in old_headings:
+        if reason is None and tag == "insert" and (j1 == 0 or j2 == len(b)) and _heading_run(new, old_headings):
             reason = "markdown"
         if reason is None:
             substantive = True
@@ -130,6 +130,36 @@ def judge_ops(a: Sequence[str], b: Sequence[str], opcodes: Iterable[tuple[str, i
         elif reason and reason not in reasons:
             reasons.append(reason)
     return substantive, reasons
+
+
+_LABEL_TOKEN = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*|[a-z]|[ivxlc]{1,6})$")
+_MAX_HEADING_RUN = 40
+
+
+def _heading_run(run: Sequence[str], headings: str) -> bool:
+    """Whether the words at a clause's edge are headings of the other document run into the clause: a
+    whole heading ("Section 4 | Termination"), or several headings and their numbers, each possibly cut
+    at its start ("DEFINITIONS 1.1 Definitions (a)" after "Section 1:" became the clause's path)."""
+    if not run or len(run) > _MAX_HEADING_RUN or not headings.strip(" |"):
+        return False
+    if f" {' '.join(run)} " in headings:
+        return True
+    suffixes = set()
+    for heading in headings.split(" | "):
+        words = heading.split()
+        suffixes.update(tuple(words[k:]) for k in range(len(words)))
+    if not any(not _LABEL_TOKEN.match(t) for t in run):
+        return False
+    covered = [True] + [False] * len(run)
+    for i in range(len(run)):
+        if not covered[i]:
+            continue
+        if _LABEL_TOKEN.match(run[i]):
+            covered[i + 1] = True
+        for j in range(i + 1, len(run) + 1):
+            if tuple(run[i:j]) in suffixes:
+                covered[j] = True
+    return covered[-1]
 
 
 def _judge_op(tag, old, new, a, b, i1, i2, j1, j2, vocab_old, vocab_new, copyright_notice,

@@ -332,6 +332,21 @@ def test_heading_words_at_the_edge_of_a_clause():
     assert changes and not any(c.substantive for c in changes)
 
 
+def test_several_headings_run_into_a_clause():
+    old_text = "## Section 1: DEFINITIONS\n\n### 1.1 Definitions\n\n(a) \"Agreement\" means these terms."
+    old = [("(a)", '"Agreement" means these terms.')]
+    new = [("¶ 1", 'DEFINITIONS 1.1 Definitions (a) "Agreement" means these terms.')]
+    changes = compare(make(old), make(new), old_text=old_text)
+    assert changes and not any(c.substantive for c in changes)
+
+
+def test_words_at_the_edge_that_are_not_headings_stay_substantive():
+    old_text = "## Section 1: DEFINITIONS\n\n(a) \"Agreement\" means these terms."
+    old = [("(a)", '"Agreement" means these terms.')]
+    new = [("(a)", 'Except in the EU, "Agreement" means these terms.')]
+    assert any(c.substantive for c in compare(make(old), make(new), old_text=old_text))
+
+
 def test_repeated_copy_of_an_existing_clause():
     note = "Regulation (EU) 2024/1689 of the European Parliament and of the Council (OJ L, 2024/1689)."
     old = LICENSE[:3] + [("n1", note)] + LICENSE[3:]

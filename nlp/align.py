@@ -310,10 +310,12 @@ def _judge(group: Group, before: _Side, after: _Side, residual: list | None = No
         else:
             ops = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
             copyright_notice = any("copyright" in t or "©" in t for t in (old_text.lower(), new_text.lower()))
+            # clauses merged into one (or one split in several) keep their numbers inline at the seams
+            seams = {t for it in (*old_items[1:], *new_items[1:]) for t in key_tokens(_label(it.clause) or "")}
             substantive, extra = judge_ops(a, b, ops, vocab_old=before.vocab, vocab_new=after.vocab,
                                            copyright_notice=copyright_notice, old_headings=before.headings,
                                            new_headings=after.headings, residual=residual,
-                                           renumbered=before.renumbered)
+                                           renumbered=before.renumbered, seam_labels=seams)
             reasons += extra
         if not same_text:
             joined_old, joined_new = " ".join(it.text for it in old_items), " ".join(it.text for it in new_items)

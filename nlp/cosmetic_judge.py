@@ -101,7 +101,8 @@ _YEAR = re.compile(r"^(19|20)\d\d$")
 def judge_ops(a: Sequence[str], b: Sequence[str], opcodes: Iterable[tuple[str, int, int, int, int]], *,
               vocab_old: Counter, vocab_new: Counter, copyright_notice: bool = False, old_headings: str = "",
               new_headings: str = "", residual: list | None = None,
-              renumbered: dict[str, str] | None = None) -> tuple[bool, list[str]]:
+              renumbered: dict[str, str] | None = None,
+              seam_labels: set[str] | None = None) -> tuple[bool, list[str]]:
     """Judge the differences left between two key-token sequences: (substantive, extra cosmetic reasons).
 
     ``old_headings``/``new_headings`` hold the key text of each document's headings, " | "-separated:
@@ -109,7 +110,8 @@ def judge_ops(a: Sequence[str], b: Sequence[str], opcodes: Iterable[tuple[str, i
     The substantive differences are appended to ``residual`` as (tag, old tokens, new tokens).
     ``renumbered`` maps a section number of the old document to its number in the new one (from the
     aligned clauses' paths): a cross-reference that follows the renumbering ("Section 5" -> "Section 6")
-    is cosmetic.
+    is cosmetic. ``seam_labels`` are the numbers of clauses merged into one (or split from one): left
+    inline at the seam, they are numbering.
     """
     reasons: list[str] = []
     substantive = False
@@ -123,6 +125,8 @@ def judge_ops(a: Sequence[str], b: Sequence[str], opcodes: Iterable[tuple[str, i
             reason = "markdown"
         if reason is None and tag == "insert" and (j1 == 0 or j2 == len(b)) and _heading_run(new, old_headings):
             reason = "markdown"
+        if reason is None and tag in ("insert", "delete") and seam_labels and set(old + new) <= seam_labels:
+            reason = "numbering"   # the number of a clause merged into (or split from) its neighbour
         if reason is None:
             substantive = True
             if residual is not None:

@@ -347,6 +347,15 @@ def test_words_at_the_edge_that_are_not_headings_stay_substantive():
     assert any(c.substantive for c in compare(make(old), make(new), old_text=old_text))
 
 
+def test_merged_clauses_keep_their_numbers_inline():
+    old = [("1.1", "The Licensor grants you the rights below."), ("1.2", "As used here, including means without limit.")]
+    merged = [("¶ 1", "The Licensor grants you the rights below. 1.2 As used here, including means without limit.")]
+    changes = compare(make(old), make(merged))
+    assert changes and not any(c.substantive for c in changes)
+    padded = [("¶ 1", "The Licensor grants you the rights below. 1.3 As used here, including means without limit.")]
+    assert any(c.substantive for c in compare(make(old), make(padded)))
+
+
 def test_repeated_copy_of_an_existing_clause():
     note = "Regulation (EU) 2024/1689 of the European Parliament and of the Council (OJ L, 2024/1689)."
     old = LICENSE[:3] + [("n1", note)] + LICENSE[3:]

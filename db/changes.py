@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.connection import now_iso
+from db.connection import now_iso, source_filter
 
 JSON_COLUMNS = ("word_diff", "cosmetic_reasons", "tags_added", "tags_removed", "entity_changes")
 SCOPES = ("version", "release", "incorporated")
@@ -32,12 +32,8 @@ def versions_to_compare(db: Database, detector_version: str,
              FROM versions v JOIN sources s ON s.id = v.source_id
              WHERE NOT EXISTS (SELECT 1 FROM change_comparisons c
                                WHERE c.new_version_id = v.id AND c.detector_version = ?)"""
-    params: list[Any] = [detector_version]
-    ids = list(source_ids or [])
-    if ids:
-        sql += f" AND s.source_id IN ({','.join('?' * len(ids))})"
-        params += ids
-    return list(db.query(sql + " ORDER BY v.valid_from, v.id", params))
+    where, ids = source_filter(source_ids)
+    return list(db.query(sql + where + " ORDER BY v.valid_from, v.id", [detector_version, *ids]))
 
 
 def previous_version(db: Database, version_id: int) -> dict[str, Any] | None:

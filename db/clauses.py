@@ -7,19 +7,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.connection import now_iso
+from db.connection import now_iso, source_filter
 
 
 def versions_to_process(db: Database, pipeline_version: str, source_ids: Iterable[str] | None = None) -> list[dict]:
     """Versions not yet processed by this pipeline version, oldest first."""
     sql = """SELECT v.id, v.source_id, v.seq, s.source_id AS source FROM versions v JOIN sources s ON s.id = v.source_id
-             WHERE v.pipeline_version IS NULL OR v.pipeline_version != ?"""
-    params: list[Any] = [pipeline_version]
-    ids = list(source_ids or [])
-    if ids:
-        sql += f" AND s.source_id IN ({','.join('?' * len(ids))})"
-        params += ids
-    return list(db.query(sql + " ORDER BY v.id", params))
+             WHERE (v.pipeline_version IS NULL OR v.pipeline_version != ?)"""
+    where, ids = source_filter(source_ids)
+    return list(db.query(sql + where + " ORDER BY v.id", [pipeline_version, *ids]))
 
 
 def version_text(db: Database, version_id: int) -> str:

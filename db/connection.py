@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -12,6 +14,14 @@ from db.migrations import private, public
 
 class StoreError(RuntimeError):
     """A database that cannot be opened or written, with a message for people."""
+
+
+def source_filter(source_ids: Iterable[str] | None, column: str = "s.source_id") -> tuple[str, list[Any]]:
+    """An ``AND column IN (...)`` clause and its parameters, or nothing when no ids are given."""
+    ids = list(source_ids or [])
+    if not ids:
+        return "", []
+    return f" AND {column} IN ({','.join('?' * len(ids))})", ids
 
 
 def now_iso() -> str:

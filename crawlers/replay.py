@@ -48,10 +48,6 @@ class ReplayFile:
     path: Path
     date: str          # YYYY-MM-DD (a YYYY-MM date is read as the first of the month)
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
-
 
 def normalise_date(value: object) -> str:
     text = str(value)

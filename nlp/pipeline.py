@@ -1,8 +1,6 @@
 """text -> clauses: segmentation, then tags and entities. Pure: no I/O."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-
 from nlp.entities import find_entities
 from nlp.model import Clause
 from nlp.segment import segment
@@ -20,7 +18,3 @@ def analyse(text: str) -> list[Clause]:
         clauses.append(clause)
     return clauses
 
-
-def analyse_many(texts: Iterable[str]) -> Iterator[list[Clause]]:
-    for text in texts:
-        yield analyse(text)

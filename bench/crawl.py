@@ -42,7 +42,7 @@ def time_imports(env: dict) -> float:
 
 
 def main() -> None:
-    from db import connect
+    from clausewatch.db import connect
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", default=os.environ.get("CLAUSEWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))

@@ -58,10 +58,10 @@ def free_port() -> int:
 def build(public: Path, private: Path, subscribers: int, changes: int) -> None:
     import json
 
+    from clausewatch.db import connect, connect_private, now_iso
+    from clausewatch.db.clauses import replace_clauses
+    from clausewatch.db.documents import Fetched, record_document, source_pk, sync_sources
     from clausewatch.digest.subscriptions import hash_token, new_token
-    from db import connect, connect_private, now_iso
-    from db.clauses import replace_clauses
-    from db.documents import Fetched, record_document, source_pk, sync_sources
 
     db = connect(public)
     sync_sources(db, [{"source_id": "bench-license", "title": "Bench Model License", "publisher": "Bench",

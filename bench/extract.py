@@ -19,8 +19,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawlers.extract import ExtractionError, extract  # noqa: E402
-from crawlers.extract.formex import formex_parts, is_formex_index  # noqa: E402
+from clausewatch.crawlers.extract import ExtractionError, extract  # noqa: E402
+from clausewatch.crawlers.extract.formex import formex_parts, is_formex_index  # noqa: E402
 
 FORMATS = {"txt": "text", "md": "markdown", "html": "html", "pdf": "pdf", "xml": "xml"}
 
@@ -64,11 +64,11 @@ def warm_up() -> None:
     """Import every extractor (trafilatura alone takes ~0.2 s to import) outside the timings."""
     import trafilatura  # noqa: F401
 
-    import crawlers.extract.formex  # noqa: F401
-    import crawlers.extract.html  # noqa: F401
-    import crawlers.extract.markdown  # noqa: F401
-    import crawlers.extract.pdf  # noqa: F401
-    import crawlers.extract.pdflayout  # noqa: F401
+    import clausewatch.crawlers.extract.formex  # noqa: F401
+    import clausewatch.crawlers.extract.html  # noqa: F401
+    import clausewatch.crawlers.extract.markdown  # noqa: F401
+    import clausewatch.crawlers.extract.pdf  # noqa: F401
+    import clausewatch.crawlers.extract.pdflayout  # noqa: F401
 
 
 def main() -> int:

@@ -56,8 +56,8 @@ def vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
 
 
 def generate(path: Path, clauses: int, seed: int = 7) -> dict:
-    from db import connect
-    from db.publish import FTS, publish
+    from clausewatch.db import connect
+    from clausewatch.db.publish import FTS, publish
 
     rng = random.Random(seed)
     words, weights = vocabulary(rng)

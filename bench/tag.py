@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 import spacy  # noqa: E402
 from extract import corpus_dir, declared_selectors, jobs  # noqa: E402  (bench/extract.py)
 
-from crawlers.extract import ExtractionError, extract  # noqa: E402
-from nlp.entities import find_entities  # noqa: E402
-from nlp.segment import segment  # noqa: E402
-from nlp.tagger import get_nlp, tag_segments  # noqa: E402
+from clausewatch.crawlers.extract import ExtractionError, extract  # noqa: E402
+from clausewatch.nlp.entities import find_entities  # noqa: E402
+from clausewatch.nlp.segment import segment  # noqa: E402
+from clausewatch.nlp.tagger import get_nlp, tag_segments  # noqa: E402
 
 
 def corpus_texts() -> list[tuple[str, str]]:

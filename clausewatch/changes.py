@@ -19,11 +19,16 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-from db.changes import previous_release_version, previous_version, record_comparison, versions_to_compare
-from db.clauses import clauses_of, version_text
-from nlp.align import ALIGN_VERSION, compare
-from nlp.model import Clause, Entity, Segment, TagHit
-from nlp.version import NLP_VERSION
+from clausewatch.db.changes import (
+    previous_release_version,
+    previous_version,
+    record_comparison,
+    versions_to_compare,
+)
+from clausewatch.db.clauses import clauses_of, version_text
+from clausewatch.nlp.align import ALIGN_VERSION, compare
+from clausewatch.nlp.model import Clause, Entity, Segment, TagHit
+from clausewatch.nlp.version import NLP_VERSION
 
 
 def detector_version() -> str:
@@ -62,7 +67,7 @@ def version_clauses(db, version: dict[str, Any]) -> list[Clause]:
         rows = clauses_of(db, version["id"])
         if rows:
             return [clause_from_row(r) for r in rows]
-    from nlp import analyse
+    from clausewatch.nlp import analyse
 
     return analyse(version.get("text") or version_text(db, version["id"]))
 

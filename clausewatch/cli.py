@@ -44,7 +44,7 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def sources(fmt: str) -> None:
     """List the declared sources (crawlers/sources/*.yaml)."""
-    from crawlers.registry import DeclarationError, load_registry
+    from clausewatch.crawlers.registry import DeclarationError, load_registry
 
     try:
         registry = load_registry()
@@ -68,8 +68,8 @@ def sources(fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def status(db: str | None, fmt: str) -> None:
     """Per source: last fetch, last change, last error, number of versions."""
-    from db import connect
-    from db.status import source_status
+    from clausewatch.db import connect
+    from clausewatch.db.status import source_status
 
     path = db_path(db)
     if not path.exists():
@@ -104,8 +104,8 @@ def crawl(db: str | None, source_ids: tuple[str, ...], replay: str | None, as_of
           discovery_ids: tuple[str, ...], no_process: bool, quiet: bool) -> None:
     """Fetch the declared sources politely and store new versions."""
     from clausewatch.crawl import CrawlError, run_crawl
-    from crawlers.registry import DeclarationError
-    from crawlers.replay import ReplayError
+    from clausewatch.crawlers.registry import DeclarationError
+    from clausewatch.crawlers.replay import ReplayError
 
     if as_of and not replay:
         fail("--as-of needs --replay (the live web has no past)")
@@ -148,8 +148,8 @@ def process(db: str | None, source_ids: tuple[str, ...], quiet: bool) -> None:
 @click.option("--force", is_flag=True, help="Re-extract every source, not only those whose extractor changed.")
 def reextract(db: str | None, source_ids: tuple[str, ...], force: bool) -> None:
     """Re-extract stored snapshots after an extractor or selector change (technical versions, no fetch)."""
+    from clausewatch.db import connect
     from clausewatch.reextract import reextract as run
-    from db import connect
 
     path = db_path(db)
     if not path.exists():
@@ -165,9 +165,9 @@ def reextract(db: str | None, source_ids: tuple[str, ...], force: bool) -> None:
 @click.option("--reject", "reject", type=int, metavar="ID", help="Discard held page ID (it stays in the log).")
 def held(db: str | None, accept: int | None, reject: int | None) -> None:
     """Review pages held as suspicious (maintenance, captcha, login, drastic shrink): list, accept, reject."""
-    from crawlers.extract import EXTRACTOR_VERSION
-    from db import connect
-    from db.documents import held_rows, review_held
+    from clausewatch.crawlers.extract import EXTRACTOR_VERSION
+    from clausewatch.db import connect
+    from clausewatch.db.documents import held_rows, review_held
 
     path = db_path(db)
     if not path.exists():
@@ -195,8 +195,8 @@ def held(db: str | None, accept: int | None, reject: int | None) -> None:
 
 
 def _process(path: Path, source_ids: list[str] | None, quiet: bool) -> None:
+    from clausewatch.db import connect
     from clausewatch.process import process_versions
-    from db import connect
 
     db = connect(path)
     result = process_versions(db, source_ids=source_ids, progress=not quiet)
@@ -219,8 +219,8 @@ def _process(path: Path, source_ids: list[str] | None, quiet: bool) -> None:
 def coverage(db: str | None, corpus: str | None, show_all: bool) -> None:
     """Which files of a replay corpus are stored as versions, and why the others are not."""
     from clausewatch.coverage import corpus_coverage
-    from crawlers.registry import load_registry
-    from db import connect
+    from clausewatch.crawlers.registry import load_registry
+    from clausewatch.db import connect
 
     path, folder = db_path(db), corpus_dir(corpus)
     if not path.exists():
@@ -242,9 +242,9 @@ def coverage(db: str | None, corpus: str | None, show_all: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True)
 def tag(file: str, fmt: str) -> None:
     """Segment and tag one document (txt, md, html, xml, pdf); print one JSON object per clause."""
+    from clausewatch.crawlers.extract import ExtractionError
     from clausewatch.files import extract_file
-    from crawlers.extract import ExtractionError
-    from nlp import analyse
+    from clausewatch.nlp import analyse
 
     path = Path(file)
     if not path.is_file():

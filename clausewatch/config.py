@@ -44,6 +44,6 @@ def private_db_path(public: Path) -> Path:
 def corpus_dir(value: str | None = None) -> Path:
     if value:
         return Path(value)
-    from crawlers.replay import default_corpus_dir
+    from clausewatch.crawlers.replay import default_corpus_dir
 
     return default_corpus_dir()

@@ -5,8 +5,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from crawlers.registry import Registry
-from crawlers.replay import load_manifest
+from clausewatch.crawlers.registry import Registry
+from clausewatch.crawlers.replay import load_manifest
 
 
 def corpus_coverage(db, corpus: Path, registry: Registry) -> list[dict[str, Any]]:

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawlers.registry import Registry, load_registry
-from crawlers.replay import ReplayMap, ReplayServer, parse_token
-from crawlers.urlpolicy import url_refusal
-from db import connect
-from db.connection import StoreError
-from db.documents import (
+from clausewatch.crawlers.registry import Registry, load_registry
+from clausewatch.crawlers.replay import ReplayMap, ReplayServer, parse_token
+from clausewatch.crawlers.urlpolicy import url_refusal
+from clausewatch.db import connect
+from clausewatch.db.connection import StoreError
+from clausewatch.db.documents import (
     finish_run,
     mark_run_interrupted,
     running_runs,
@@ -122,7 +122,7 @@ def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir:
     (disk full): what was stored before stays intact.
     """
     from clausewatch.config import setting
-    from crawlers.settings import SettingsError, crawl_settings
+    from clausewatch.crawlers.settings import SettingsError, crawl_settings
 
     registry = load_registry(registry_dir)
     allow_local = setting("allow_local", "")
@@ -143,8 +143,8 @@ def _crawl(db_path: Path, registry: Registry, *, source_ids: list[str] | None, r
            discovery_ids: list[str] | None = None) -> dict[str, Any]:
     from scrapy.crawler import CrawlerProcess
 
-    from crawlers.settings import crawl_settings
-    from crawlers.spider import DocumentSpider
+    from clausewatch.crawlers.settings import crawl_settings
+    from clausewatch.crawlers.spider import DocumentSpider
 
     allow_local = overrides["CLAUSEWATCH_ALLOW_LOCAL"]
     db = connect(db_path)

@@ -48,9 +48,9 @@ def resolve(spec: str, db_path: Path | None = None) -> Side:
 
 
 def _file_side(path: Path) -> Side:
+    from clausewatch.crawlers.extract import ExtractionError
     from clausewatch.files import extract_file
-    from crawlers.extract import ExtractionError
-    from nlp import analyse
+    from clausewatch.nlp import analyse
 
     if path.is_dir():
         raise DiffInputError(f"{path}: is a directory, not a document")
@@ -68,8 +68,8 @@ def _file_side(path: Path) -> Side:
 def _stored_side(source_id: str, which: str, db_path: Path | None) -> Side:
     from clausewatch.changes import version_clauses
     from clausewatch.config import db_path as default_db_path
-    from db import connect
-    from db.changes import latest_stored_version, source_row, version_on, version_row
+    from clausewatch.db import connect
+    from clausewatch.db.changes import latest_stored_version, source_row, version_on, version_row
 
     path = db_path or default_db_path()
     if not path.is_file():
@@ -102,7 +102,7 @@ def _stored_side(source_id: str, which: str, db_path: Path | None) -> Side:
 
 
 def _compare(old: str, new: str, db_path: Path | None) -> tuple[list[dict[str, Any]], Side, Side]:
-    from nlp.align import compare
+    from clausewatch.nlp.align import compare
 
     before, after = resolve(old, db_path), resolve(new, db_path)
     changes = compare(before.clauses, after.clauses, old_text=before.text, new_text=after.text)

@@ -29,8 +29,8 @@ def _paths(db: str | None) -> tuple[Path, Path]:
 
 
 def _private(db: str | None):
-    from db import connect_private
-    from db.connection import StoreError
+    from clausewatch.db import connect_private
+    from clausewatch.db.connection import StoreError
 
     try:
         return connect_private(_paths(db)[1])
@@ -104,8 +104,8 @@ def subscribe(db, email, webhook, feed_only, family, tag, kind, jurisdiction, ca
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def subscriptions(db, show_all, fmt) -> None:
     """List subscriptions with their delivery state (tokens and secrets are never shown)."""
+    from clausewatch.db.subscriptions import list_subscriptions
     from clausewatch.digest.subscriptions import describe_filters
-    from db.subscriptions import list_subscriptions
 
     rows = list_subscriptions(_private(db), include_ended=show_all)
     for row in rows:
@@ -210,9 +210,9 @@ def digest(db, dry_run, cadence, retry_now, quiet) -> None:
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
 def feed(db, token, output, limit) -> None:
     """Print (or write) the Atom feed of the subscription the token belongs to."""
+    from clausewatch.db import connect
     from clausewatch.digest.feed import subscription_feed, write_atomic
     from clausewatch.digest.subscriptions import find_by_token
-    from db import connect
 
     public, _ = _paths(db)
     sub = find_by_token(_private(db), _token(token), ("manage",))

@@ -4,13 +4,13 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from crawlers.extract import Extracted, extract_path
+from clausewatch.crawlers.extract import Extracted, extract_path
 
 
 @lru_cache(maxsize=1)
 def _declared_selectors() -> dict[str, dict]:
     """Corpus-relative path -> the selectors of the source whose replay list holds it."""
-    from crawlers.registry import DeclarationError, load_registry
+    from clausewatch.crawlers.registry import DeclarationError, load_registry
 
     try:
         registry = load_registry()

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from db.clauses import replace_clauses, version_text, versions_to_process
+from clausewatch.db.clauses import replace_clauses, version_text, versions_to_process
 
 
 def clause_rows(clauses: list) -> list[dict[str, Any]]:
@@ -26,7 +26,7 @@ def clause_rows(clauses: list) -> list[dict[str, Any]]:
 
 def process_versions(db, *, source_ids: Iterable[str] | None = None, progress: bool = True) -> dict[str, Any]:
     """Analyse every version not yet processed by the current pipeline version."""
-    from nlp import NLP_VERSION, analyse
+    from clausewatch.nlp import NLP_VERSION, analyse
 
     todo = versions_to_process(db, NLP_VERSION, source_ids)
     started = time.perf_counter()

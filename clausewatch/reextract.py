@@ -6,9 +6,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from crawlers.extract import EXTRACTOR_VERSION, ExtractionError, extract
-from crawlers.pipelines import extraction_key
-from db.documents import add_reextracted_version, latest_version, source_rows, version_snapshots
+from clausewatch.crawlers.extract import EXTRACTOR_VERSION, ExtractionError, extract
+from clausewatch.crawlers.pipelines import extraction_key
+from clausewatch.db.documents import add_reextracted_version, latest_version, source_rows, version_snapshots
 
 
 def reextract(db, *, source_ids: list[str] | None = None, force: bool = False,

@@ -71,7 +71,7 @@ def diff_ops(change: dict[str, Any]) -> list[tuple[str, str]]:
     if ops:
         return [(op, text) for op, text in ops]
     if change.get("old_text") and change.get("new_text"):
-        from nlp.align import word_diff
+        from clausewatch.nlp.align import word_diff
 
         return word_diff(change["old_text"], change["new_text"])
     return [("delete", change["old_text"])] if change.get("old_text") else [("insert", change.get("new_text") or "")]

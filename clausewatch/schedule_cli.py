@@ -59,12 +59,12 @@ def schedule(db: str | None, dry_run: bool, replay: str | None, as_of: str | Non
     history is in the `job_runs` table. Stop with SIGTERM or Ctrl-C: the running job is stopped cleanly.
     """
     from clausewatch.cli import fail
-    from crawlers.registry import DeclarationError
-    from db.connection import StoreError
-    from schedules.daemon import Daemon, ScheduleError, plan_jobs, print_plan
-    from schedules.jobs import RunOptions, configured_schedules
-    from schedules.notify import NotifyConfig
-    from schedules.runner import DigestProbe
+    from clausewatch.crawlers.registry import DeclarationError
+    from clausewatch.db.connection import StoreError
+    from clausewatch.schedules.daemon import Daemon, ScheduleError, plan_jobs, print_plan
+    from clausewatch.schedules.jobs import RunOptions, configured_schedules
+    from clausewatch.schedules.notify import NotifyConfig
+    from clausewatch.schedules.runner import DigestProbe
 
     if as_of and not replay:
         fail("--as-of needs --replay (the live web has no past)")

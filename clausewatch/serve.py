@@ -56,9 +56,9 @@ def load_settings(directory: Path | None = None) -> dict[str, Any]:
 
 def prepare_database(path: Path) -> None:
     """Apply migrations and publish views/FTS; on a read-only file, check that they are already there."""
-    from db import connect
-    from db.connection import StoreError
-    from db.publish import missing, publish
+    from clausewatch.db import connect
+    from clausewatch.db.connection import StoreError
+    from clausewatch.db.publish import missing, publish
 
     if not path.is_file():
         raise ServeError(f"{path}: no database yet; run `clausewatch crawl` first")

@@ -8,7 +8,7 @@ import time
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 
-from crawlers.urlpolicy import ALLOW_ALL, local_allowance, url_refusal
+from clausewatch.crawlers.urlpolicy import ALLOW_ALL, local_allowance, url_refusal
 
 # request.meta key: why the last answer was not retried (the spider adds it to the recorded error)
 GAVE_UP = "clausewatch_gave_up"

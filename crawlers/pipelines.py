@@ -8,11 +8,17 @@ import sqlite3
 import sys
 from typing import Any
 
-from crawlers.extract import EXTRACTOR_VERSION, ExtractionError, extract
-from crawlers.guards import content_refusal, replacement_reason
-from crawlers.items import DiscoveredItem, DocumentItem
-from db import connect
-from db.documents import Fetched, add_discovered_sources, latest_version, record_document, source_pk
+from clausewatch.crawlers.extract import EXTRACTOR_VERSION, ExtractionError, extract
+from clausewatch.crawlers.guards import content_refusal, replacement_reason
+from clausewatch.crawlers.items import DiscoveredItem, DocumentItem
+from clausewatch.db import connect
+from clausewatch.db.documents import (
+    Fetched,
+    add_discovered_sources,
+    latest_version,
+    record_document,
+    source_pk,
+)
 
 
 def extraction_key(selectors: dict | None) -> str:

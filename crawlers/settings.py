@@ -60,14 +60,14 @@ def crawl_settings(*, db_path: str, run_id: int, replay: bool = False, progress:
         # Scrapy's own log lines only when asked for (CLAUSEWATCH_LOG_LEVEL=INFO|DEBUG); progress lines otherwise
         "LOG_INSTALL_ROOT_HANDLER": bool(os.environ.get("CLAUSEWATCH_LOG_LEVEL", "").strip()),
         "HTTPCACHE_ENABLED": False,
-        "TWISTED_DNS_RESOLVER": "crawlers.urlpolicy.PolicyResolver",
+        "TWISTED_DNS_RESOLVER": "clausewatch.crawlers.urlpolicy.PolicyResolver",
         "LOG_LEVEL": os.environ.get("CLAUSEWATCH_LOG_LEVEL", "ERROR"),
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "crawlers.middlewares.BackoffRetryMiddleware": 550,
-            "crawlers.middlewares.UrlPolicyMiddleware": 50,
+            "clausewatch.crawlers.middlewares.BackoffRetryMiddleware": 550,
+            "clausewatch.crawlers.middlewares.UrlPolicyMiddleware": 50,
         },
-        "ITEM_PIPELINES": {"crawlers.pipelines.StorePipeline": 300},
+        "ITEM_PIPELINES": {"clausewatch.crawlers.pipelines.StorePipeline": 300},
         "CLAUSEWATCH_DB": db_path,
         "CLAUSEWATCH_RUN_ID": run_id,
         "CLAUSEWATCH_PROGRESS": progress,

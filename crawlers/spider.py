@@ -16,11 +16,11 @@ from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
-from crawlers.items import DiscoveredItem, DocumentItem
-from crawlers.middlewares import GAVE_UP
-from crawlers.registry import DeclarationError, Discovery
-from crawlers.replay import AS_OF_HEADER, to_replay_url
-from crawlers.urlpolicy import resolver_refusal
+from clausewatch.crawlers.items import DiscoveredItem, DocumentItem
+from clausewatch.crawlers.middlewares import GAVE_UP
+from clausewatch.crawlers.registry import DeclarationError, Discovery
+from clausewatch.crawlers.replay import AS_OF_HEADER, to_replay_url
+from clausewatch.crawlers.urlpolicy import resolver_refusal
 
 
 def _now() -> str:
@@ -173,7 +173,7 @@ class DocumentSpider(scrapy.Spider):
     def _parts_of(self, doc: dict, body: bytes) -> list[str]:
         if doc["format"] != "xml":
             return []
-        from crawlers.extract import formex_parts
+        from clausewatch.crawlers.extract import formex_parts
 
         try:
             return formex_parts(body)

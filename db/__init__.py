@@ -1,4 +1,4 @@
 """The only code of clausewatch that touches SQLite. Imports nothing else of ours."""
-from db.connection import connect, connect_private, now_iso
+from clausewatch.db.connection import connect, connect_private, now_iso
 
 __all__ = ["connect", "connect_private", "now_iso"]

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.connection import now_iso, source_filter
+from clausewatch.db.connection import now_iso, source_filter
 
 JSON_COLUMNS = ("word_diff", "cosmetic_reasons", "tags_added", "tags_removed", "entity_changes")
 SCOPES = ("version", "release", "incorporated")

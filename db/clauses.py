@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.connection import now_iso, source_filter
+from clausewatch.db.connection import now_iso, source_filter
 
 
 def versions_to_process(db: Database, pipeline_version: str, source_ids: Iterable[str] | None = None) -> list[dict]:

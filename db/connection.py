@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.migrations import private, public
+from clausewatch.db.migrations import private, public
 
 
 class StoreError(RuntimeError):

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.connection import now_iso
+from clausewatch.db.connection import now_iso
 
 JSON_COLUMNS = ("selectors", "incorporates")
 

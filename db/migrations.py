@@ -266,7 +266,7 @@ def m003_schedule_history(db: Database) -> None:
 def m004_publication(db: Database) -> None:
     # FTS5 over clauses and versions with triggers, views for bulk export, indexes for the Datasette pages;
     # db.publish.publish is idempotent and runs again at `clausewatch serve` to bring views up to date
-    from db.publish import publish
+    from clausewatch.db.publish import publish
 
     publish(db)
 

@@ -1,10 +1,10 @@
 """clausewatch NLP stage: segmentation, tagging, entities and clause alignment. Pure functions only."""
-from nlp.model import Clause, Entity, Segment, TagHit
-from nlp.version import NLP_VERSION
+from clausewatch.nlp.model import Clause, Entity, Segment, TagHit
+from clausewatch.nlp.version import NLP_VERSION
 
 
 def analyse(text: str) -> list[Clause]:
-    from nlp.pipeline import analyse as _analyse
+    from clausewatch.nlp.pipeline import analyse as _analyse
 
     return _analyse(text)
 

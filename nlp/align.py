@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from nlp.align_passes import Group, Item, align_clauses
-from nlp.cosmetic import (
+from clausewatch.nlp.align_passes import Group, Item, align_clauses
+from clausewatch.nlp.cosmetic import (
     DATE,
     PLACEHOLDER,
     RELEASE,
@@ -31,7 +31,7 @@ from nlp.cosmetic import (
     ladder_reasons,
     mask_urls,
 )
-from nlp.cosmetic_judge import NEGATIONS_MODALS, judge_ops
+from clausewatch.nlp.cosmetic_judge import NEGATIONS_MODALS, judge_ops
 
 ALIGN_VERSION = "2"
 

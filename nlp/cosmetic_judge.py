@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from nlp.cosmetic import DATE, PLACEHOLDER, RELEASE, SENTINELS, URL
+from clausewatch.nlp.cosmetic import DATE, PLACEHOLDER, RELEASE, SENTINELS, URL
 
 NEGATIONS_MODALS = {
     "not", "no", "never", "nor", "none", "neither", "without", "except", "unless", "only", "may", "must",

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import re
 
-from nlp.model import Entity, Segment
-from nlp.rules.licenses import find_licenses
-from nlp.rules.numbers import DIGITS, NUMBER_WORDS, SCALES, as_int_if_whole, parse_number, words_to_int
-from nlp.rules.references import find_references
+from clausewatch.nlp.model import Entity, Segment
+from clausewatch.nlp.rules.licenses import find_licenses
+from clausewatch.nlp.rules.numbers import (
+    DIGITS,
+    NUMBER_WORDS,
+    SCALES,
+    as_int_if_whole,
+    parse_number,
+    words_to_int,
+)
+from clausewatch.nlp.rules.references import find_references
 
 MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",

@@ -1,10 +1,10 @@
 """text -> clauses: segmentation, then tags and entities. Pure: no I/O."""
 from __future__ import annotations
 
-from nlp.entities import find_entities
-from nlp.model import Clause
-from nlp.segment import segment
-from nlp.tagger import is_open_relevant, tag_segments
+from clausewatch.nlp.entities import find_entities
+from clausewatch.nlp.model import Clause
+from clausewatch.nlp.segment import segment
+from clausewatch.nlp.tagger import is_open_relevant, tag_segments
 
 
 def analyse(text: str) -> list[Clause]:

@@ -24,8 +24,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nlp.model import Segment
-from nlp.segment_labels import (
+from clausewatch.nlp.model import Segment
+from clausewatch.nlp.segment_labels import (
     DOTTED_STYLES,
     Label,
     LabelStack,
@@ -35,8 +35,15 @@ from nlp.segment_labels import (
     parse_label,
     render_value,
 )
-from nlp.segment_lines import Struct, Unit, read_units
-from nlp.segment_text import CLOSERS, clean, heading_like, is_all_caps, is_title_case, title_prefix
+from clausewatch.nlp.segment_lines import Struct, Unit, read_units
+from clausewatch.nlp.segment_text import (
+    CLOSERS,
+    clean,
+    heading_like,
+    is_all_caps,
+    is_title_case,
+    title_prefix,
+)
 
 _BOLD_LINE = re.compile(r"(?:\*\*[^*\n]{1,200}\*\*[ \t]*){1,6}")
 _KW = {"part": ("Part", 1, True), "title": ("Title", 1, True), "annex": ("Annex", 1, True),

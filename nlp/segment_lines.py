@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nlp.segment_labels import Label, LabelStack, Level, Placement, parse_label
-from nlp.segment_text import CLOSERS, YEAR, ends_terminal, ends_with_reference, title_prefix
+from clausewatch.nlp.segment_labels import Label, LabelStack, Level, Placement, parse_label
+from clausewatch.nlp.segment_text import CLOSERS, YEAR, ends_terminal, ends_with_reference, title_prefix
 
 _MD_HEADING = re.compile(r"(#{1,6})[ \t]+(?=\S)")
 _FRONT_MATTER_KEY = re.compile(r"[\w-]+:")

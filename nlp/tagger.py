@@ -20,11 +20,11 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from nlp.entities import compute
-from nlp.model import Clause, Segment, TagHit
-from nlp.rules import NEAR, PHRASES, RULES
-from nlp.rules.base import SENTENCE_END, ClauseView, Hit
-from nlp.rules.context import (
+from clausewatch.nlp.entities import compute
+from clausewatch.nlp.model import Clause, Segment, TagHit
+from clausewatch.nlp.rules import NEAR, PHRASES, RULES
+from clausewatch.nlp.rules.base import SENTENCE_END, ClauseView, Hit
+from clausewatch.nlp.rules.context import (
     document_kind,
     inherited,
     inherited_from_heading,
@@ -33,9 +33,9 @@ from nlp.rules.context import (
     referenced_topics,
     suppress,
 )
-from nlp.rules.licenses import find_licenses
-from nlp.rules.references import find_references
-from nlp.rules.regulation import definition_clause
+from clausewatch.nlp.rules.licenses import find_licenses
+from clausewatch.nlp.rules.references import find_references
+from clausewatch.nlp.rules.regulation import definition_clause
 
 TITLE_CASE = re.compile(r"[A-Z]")
 GRANT_CUES = {"GRANT_STRONG", "GRANT_WEAK"}

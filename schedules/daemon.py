@@ -27,12 +27,18 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 
-from crawlers.registry import load_registry
-from db import connect
-from db.jobs import close_open_runs, discovered_sources, last_attempts, last_successes, unprocessed_versions
-from schedules.jobs import UTC, JobSpec, RunOptions, build_specs, overdue_reason
-from schedules.notify import Notifier, NotifyConfig
-from schedules.runner import Runner, db_lock_path
+from clausewatch.crawlers.registry import load_registry
+from clausewatch.db import connect
+from clausewatch.db.jobs import (
+    close_open_runs,
+    discovered_sources,
+    last_attempts,
+    last_successes,
+    unprocessed_versions,
+)
+from clausewatch.schedules.jobs import UTC, JobSpec, RunOptions, build_specs, overdue_reason
+from clausewatch.schedules.notify import Notifier, NotifyConfig
+from clausewatch.schedules.runner import Runner, db_lock_path
 
 log = logging.getLogger("clausewatch.schedule")
 MISFIRE_GRACE_S = 3600

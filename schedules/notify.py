@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from db.jobs import failure_streak, record_notification
+from clausewatch.db.jobs import failure_streak, record_notification
 
 log = logging.getLogger("clausewatch.schedule")
 

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from db import connect
-from db.jobs import (
+from clausewatch.db import connect
+from clausewatch.db.jobs import (
     FAILED,
     close_crawl_run_of,
     crawl_result,
@@ -27,7 +27,7 @@ from db.jobs import (
     start_job_run,
     unprocessed_versions,
 )
-from schedules.jobs import JobSpec, RunOptions
+from clausewatch.schedules.jobs import JobSpec, RunOptions
 
 log = logging.getLogger("clausewatch.schedule")
 SKIPPED_LINE = re.compile(r"^\s*skipped (?P<sid>\S+): (?P<why>.+)$", re.MULTILINE)

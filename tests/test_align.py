@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlp.align import compare, word_diff
-from nlp.cosmetic import canonical_spelling, doc_context, key_tokens
-from nlp.cosmetic_judge import edit_distance
-from nlp.model import Clause, Entity, Segment, TagHit
+from clausewatch.nlp.align import compare, word_diff
+from clausewatch.nlp.cosmetic import canonical_spelling, doc_context, key_tokens
+from clausewatch.nlp.cosmetic_judge import edit_distance
+from clausewatch.nlp.model import Clause, Entity, Segment, TagHit
 
 LICENSE = [
     ("¶ 1", "ACME 2.0 COMMUNITY LICENSE AGREEMENT"),

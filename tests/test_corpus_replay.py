@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from clausewatch.coverage import corpus_coverage
-from crawlers.registry import load_registry
-from db import connect
+from clausewatch.crawlers.registry import load_registry
+from clausewatch.db import connect
 
 pytestmark = pytest.mark.slow
 

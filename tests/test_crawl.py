@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from db import connect
+from clausewatch.db import connect
 from tests.conftest import write_corpus, write_source
 
 TERMS_V1 = "Example Terms\n\n1. You may use the model.\n\n2. You must not use it for weapons.\n"

@@ -11,10 +11,10 @@ import feedparser
 import pandas
 import pytest
 
-import db as store
+from clausewatch import db as store
 from clausewatch.config import private_db_path
+from clausewatch.db.publish import VIEWS, missing, publish
 from clausewatch.serve import ServeError, build_datasette, config_dir, load_metadata
-from db.publish import VIEWS, missing, publish
 from tests.conftest import run_cli
 from tests.fixtures.datasette.corpus_db import build_database
 
@@ -164,7 +164,7 @@ def test_fts_triggers_follow_writes(corpus, tmp_path):
     database = store.connect(path)
     assert missing(database) == []
     version = info["versions"]["us-eo-14179"][0]
-    from db.clauses import replace_clauses
+    from clausewatch.db.clauses import replace_clauses
 
     replace_clauses(database, version, [{"ordinal": 0, "path": "1", "text": "A zanzibarian clause.", "start": 0,
                                          "end": 10, "tags": [], "entities": []}], "test")

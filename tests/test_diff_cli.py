@@ -204,9 +204,9 @@ def test_html_in_headless_chromium(tmp_path):
 # ------------------------------------------------------------------ stored versions
 
 def _stored_db(path: Path) -> dict[str, int]:
-    from crawlers.extract import extract_path
-    from db import connect
-    from db.documents import Fetched, record_document, source_pk, sync_sources
+    from clausewatch.crawlers.extract import extract_path
+    from clausewatch.db import connect
+    from clausewatch.db.documents import Fetched, record_document, source_pk, sync_sources
 
     db = connect(path)
     sync_sources(db, [{"source_id": "example-license", "title": "Example licence", "url": "https://example.com/l",

@@ -10,8 +10,8 @@ import json
 import pytest
 from aiosmtpd.controller import Controller
 
+from clausewatch.db import connect, now_iso
 from clausewatch.digest.webhook import verify_signature
-from db import connect, now_iso
 from tests.conftest import run_cli
 from tests.fixtures.digest.support import (
     LICENCE_V2,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from db import connect
+from clausewatch.db import connect
 from tests.conftest import write_source
 from tests.test_crawl import TERMS_V1, _Site, site  # noqa: F401 - the live local site fixture
 

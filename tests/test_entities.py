@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.entities import find_entities
-from nlp.model import Segment
+from clausewatch.nlp.entities import find_entities
+from clausewatch.nlp.model import Segment
 
 
 def entities(text: str, path: str = "¶ 1", headings: tuple[str, ...] = ()) -> list[tuple[str, object]]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawlers.extract import (
+from clausewatch.crawlers.extract import (
     EXTRACTOR_VERSION,
     Extracted,
     ExtractionError,
@@ -315,7 +315,7 @@ def test_markdown_punctuation_soup_never_crashes(source):
 
 
 def test_markdown_hard_line_break_ends_a_block():
-    from crawlers.extract import extract
+    from clausewatch.crawlers.extract import extract
 
     body = b"Text of (gg), the last definition.  \nSec. 4. Ensuring Safety.\n\n4.1. Guidelines.\n"
     text = extract(body, "markdown").text

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crawlers.extract import extract, extract_path, formex_parts
+from clausewatch.crawlers.extract import extract, extract_path, formex_parts
 from tests.conftest import ROOT
 
 FORMATS = {"txt": "text", "md": "markdown", "html": "html", "pdf": "pdf", "xml": "xml"}

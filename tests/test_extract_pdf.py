@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from crawlers.extract import ExtractionError, extract
+from clausewatch.crawlers.extract import ExtractionError, extract
 
 _spec = importlib.util.spec_from_file_location("pdfgen", Path(__file__).parent / "fixtures" / "extract" / "pdfgen.py")
 pdfgen = importlib.util.module_from_spec(_spec)

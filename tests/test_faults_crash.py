@@ -235,7 +235,7 @@ def test_database_size_limit_is_a_clear_error(tmp_path, baseline, observed):
 def test_datasette_reads_while_the_crawler_writes(tmp_path, observed):
     from datasette.app import Datasette
 
-    from db import connect
+    from clausewatch.db import connect
 
     with FaultServer() as server:
         sources = tmp_path / "sources"

@@ -258,7 +258,7 @@ def test_real_changes_are_not_held(crawled, observed, sid):
 
 
 def test_guard_holds_only_replacement_pages():
-    from crawlers.guards import content_refusal, replacement_reason
+    from clausewatch.crawlers.guards import content_refusal, replacement_reason
 
     licence = "\n\n".join(CLAUSES) * 20
     mentions = licence + "\n\n6. Availability. The service may be temporarily unavailable; no captcha is used."

@@ -367,7 +367,7 @@ def test_reliability_doc_lists_every_fault_case():
 @fault("bad settings", "CLAUSEWATCH_TIMEOUT=soon (and, in-process, negative or fractional counts)",
        "one line naming the variable, exit 2, nothing crawled")
 def test_bad_settings_are_clear_errors(tmp_path, observed, monkeypatch):
-    from crawlers.settings import SettingsError, env_number
+    from clausewatch.crawlers.settings import SettingsError, env_number
 
     sources = tmp_path / "sources"
     write_source(sources, "terms", "https://example.org/terms")
@@ -384,7 +384,7 @@ def test_bad_settings_are_clear_errors(tmp_path, observed, monkeypatch):
 def test_retry_after_forms():
     from email.utils import formatdate
 
-    from crawlers.middlewares import retry_after_seconds
+    from clausewatch.crawlers.middlewares import retry_after_seconds
 
     assert retry_after_seconds(b"120") == 120.0
     assert 50 <= retry_after_seconds(formatdate(time.time() + 60, usegmt=True)) <= 61

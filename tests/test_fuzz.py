@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 pytest.register_assert_rewrite("tests.faultserver")
 
-from crawlers.extract import ExtractionError, extract  # noqa: E402
-from crawlers.extract.sniff import FORMATS  # noqa: E402
+from clausewatch.crawlers.extract import ExtractionError, extract  # noqa: E402
+from clausewatch.crawlers.extract.sniff import FORMATS  # noqa: E402
 from tests.faultserver import fault  # noqa: E402
 
 pytest_plugins = ["tests.faultserver"]  # fixtures: observed, and the fault matrix row of each test
@@ -154,7 +154,7 @@ def test_extract_one_huge_line_is_bounded(fmt, observed):
 @FUZZ
 @given(text=st.one_of(legal_lines, st.text(max_size=2000)))
 def test_segment_survives_anything(text):
-    from nlp.segment import segment
+    from clausewatch.nlp.segment import segment
 
     with bounded(f"segment({len(text)} chars)"):
         segments = segment(text)
@@ -167,7 +167,7 @@ def test_segment_survives_anything(text):
 @FUZZ
 @given(text=st.one_of(legal_lines, st.text(max_size=1500)))
 def test_analyse_survives_anything(text):
-    from nlp import analyse
+    from clausewatch.nlp import analyse
 
     with bounded(f"analyse({len(text)} chars)"):
         clauses = analyse(text)
@@ -181,7 +181,7 @@ def test_analyse_survives_anything(text):
 @pytest.mark.parametrize("shape", ["one huge line", "deep numbering", "many labels", "many headings"])
 @fault("huge inputs", "", "")
 def test_analyse_pathological_texts_are_bounded(shape, observed):
-    from nlp import analyse
+    from clausewatch.nlp import analyse
 
     text = {
         "one huge line": "The licensee shall not use the model to exceed 700 million monthly active users. " * 4000,

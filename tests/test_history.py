@@ -127,7 +127,7 @@ def test_ai_act_cross_format(corpus, old, new):
 # ------------------------------------------------------------------ the changes pipeline step
 
 def _store(db, source_id: str, day: str, text: str) -> int:
-    from db.documents import Fetched, record_document, source_pk
+    from clausewatch.db.documents import Fetched, record_document, source_pk
 
     pk = source_pk(db, source_id)
     fetched = Fetched(source=pk, url=f"https://example.com/{source_id}", requested_at=f"{day}T06:00:00Z",
@@ -150,7 +150,7 @@ POLICY_2 = "ACME 2 USE POLICY\n\n1. Do not use the model for weapons.\n\n2. Do n
 
 def _hand_clauses(text: str) -> list:
     """Clauses without the segmenter: one per numbered block, so this test depends on the aligner alone."""
-    from nlp.model import Clause, Segment
+    from clausewatch.nlp.model import Clause, Segment
 
     out = []
     for k, block in enumerate(text.split("\n\n")[1:]):
@@ -161,12 +161,12 @@ def _hand_clauses(text: str) -> list:
 
 def test_detect_changes_scopes_and_idempotence(tmp_path, monkeypatch):
     from clausewatch import changes as step
+    from clausewatch.db import connect
+    from clausewatch.db.changes import changes_of, comparisons_of
+    from clausewatch.db.clauses import replace_clauses
+    from clausewatch.db.documents import sync_sources
+    from clausewatch.nlp.version import NLP_VERSION
     from clausewatch.process import clause_rows
-    from db import connect
-    from db.changes import changes_of, comparisons_of
-    from db.clauses import replace_clauses
-    from db.documents import sync_sources
-    from nlp.version import NLP_VERSION
 
     db = connect(tmp_path / "cw.db")
     sync_sources(db, [_source("acme-1-license", "acme-license", "1", "2024-01-01", ["acme-1-use-policy"]),
@@ -209,11 +209,11 @@ def test_detect_changes_scopes_and_idempotence(tmp_path, monkeypatch):
 def test_detect_changes_on_corpus(corpus, tmp_path):
     """The whole pipeline on real texts: extract, analyse, store, compare releases, propagate the policy."""
     from clausewatch.changes import detect_changes
+    from clausewatch.crawlers.extract import extract_path
+    from clausewatch.db import connect
+    from clausewatch.db.changes import changes_of
+    from clausewatch.db.documents import sync_sources
     from clausewatch.process import process_versions
-    from crawlers.extract import extract_path
-    from db import connect
-    from db.changes import changes_of
-    from db.documents import sync_sources
 
     db = connect(tmp_path / "cw.db")
     sync_sources(db, [_source("llama-3-license", "llama-license", "3", "2024-04-18", ["llama-3-use-policy"]),

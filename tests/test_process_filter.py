@@ -1,10 +1,10 @@
 """`process --source ID` and change detection for one source touch that source's versions only."""
 from __future__ import annotations
 
-from db import connect
-from db.changes import versions_to_compare
-from db.clauses import versions_to_process
-from db.documents import Fetched, record_document, sync_sources
+from clausewatch.db import connect
+from clausewatch.db.changes import versions_to_compare
+from clausewatch.db.clauses import versions_to_process
+from clausewatch.db.documents import Fetched, record_document, sync_sources
 
 
 def test_a_source_filter_keeps_other_sources_out(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from lxml import etree
 
-from crawlers.registry import (
+from clausewatch.crawlers.registry import (
     DISCOVERY_SCHEMA,
     SOURCE_SCHEMA,
     DeclarationError,
@@ -20,8 +20,8 @@ from crawlers.registry import (
     load_file,
     load_registry,
 )
-from crawlers.registry_doc import current_block, render_block, update_document
-from crawlers.replay import normalise_date, url_key
+from clausewatch.crawlers.registry_doc import current_block, render_block, update_document
+from clausewatch.crawlers.replay import normalise_date, url_key
 from tests.conftest import ROOT, corpus_path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "registry"
@@ -289,7 +289,7 @@ def test_discovery_ignores_entries_that_do_not_match(tmp_path):
 def test_docs_table_is_up_to_date(registry):
     document = DOC.read_text(encoding="utf-8")
     assert current_block(document) == render_block(registry), \
-        "run: python -m crawlers.registry_doc --write docs/sources.md"
+        "run: python -m clausewatch.crawlers.registry_doc --write docs/sources.md"
     for source_id in registry.all_ids():
         assert f"`{source_id}`" in document
 
@@ -304,7 +304,7 @@ def test_every_declaration_field_is_documented():
 def test_doc_command_checks_and_rewrites(tmp_path, registry):
     stale = tmp_path / "sources.md"
     stale.write_text(update_document(DOC.read_text(encoding="utf-8"), registry).replace("| `apache-2.0` |", "| `x` |"))
-    command = [sys.executable, "-m", "crawlers.registry_doc"]
+    command = [sys.executable, "-m", "clausewatch.crawlers.registry_doc"]
     check = subprocess.run([*command, "--check", str(stale)], cwd=ROOT, capture_output=True, text=True)
     assert check.returncode == 1 and "out of date" in check.stderr
     subprocess.run([*command, "--write", str(stale)], cwd=ROOT, check=True, capture_output=True)

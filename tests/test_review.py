@@ -1,7 +1,7 @@
 """Held pages are reviewed by people; an extractor or selector change re-extracts without fetching."""
 from __future__ import annotations
 
-from db import connect
+from clausewatch.db import connect
 from tests.conftest import write_corpus, write_source
 from tests.test_crawl import _Site, site  # noqa: F401 - the live local site fixture
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from db import connect
+from clausewatch.db import connect
 from tests.conftest import ROOT, run_cli, write_corpus, write_source
 
 TERMS_V1 = "Example Terms\n\n1. You may use the model.\n\n2. You must not use it for weapons.\n"
@@ -363,14 +363,14 @@ def utc(text: str) -> dt.datetime:
     ("0 0 1 1 *", "2025-06-01 00:00:00", "2025-01-01 00:00:00"),
 ])
 def test_previous_fire_of_a_cron(cron, now, previous):
-    from schedules.jobs import JobSpec, previous_fire
+    from clausewatch.schedules.jobs import JobSpec, previous_fire
 
     trigger = JobSpec("crawl:x", "crawl", cron, source_id="x").trigger()
     assert previous_fire(trigger, utc(now)) == utc(previous)
 
 
 def test_overdue_reason():
-    from schedules.jobs import JobSpec, overdue_reason
+    from clausewatch.schedules.jobs import JobSpec, overdue_reason
 
     spec = JobSpec("crawl:x", "crawl", "0 6 * * *", source_id="x")
     trigger, now = spec.trigger(), utc("2025-01-02 07:00:00")
@@ -393,9 +393,9 @@ def test_overdue_reason():
 def test_email_alert_through_a_real_smtp_server(tmp_path):
     from aiosmtpd.controller import Controller
 
-    from db.jobs import finish_job_run, start_job_run
-    from schedules.jobs import JobSpec
-    from schedules.notify import Notifier, NotifyConfig
+    from clausewatch.db.jobs import finish_job_run, start_job_run
+    from clausewatch.schedules.jobs import JobSpec
+    from clausewatch.schedules.notify import Notifier, NotifyConfig
 
     class Inbox:
         messages: list = []

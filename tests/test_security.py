@@ -12,8 +12,8 @@ import pytest
 
 pytest.register_assert_rewrite("tests.faultserver")
 
-from crawlers.middlewares import UrlPolicyMiddleware  # noqa: E402
-from crawlers.urlpolicy import ALLOW_ALL, address_refusal, local_allowance, url_refusal  # noqa: E402
+from clausewatch.crawlers.middlewares import UrlPolicyMiddleware  # noqa: E402
+from clausewatch.crawlers.urlpolicy import ALLOW_ALL, address_refusal, local_allowance, url_refusal  # noqa: E402
 from tests.conftest import run_cli, write_source  # noqa: E402
 from tests.faultserver import FAST_CRAWL_ENV, FaultServer, fault, fetches_of, ok, query  # noqa: E402
 
@@ -251,8 +251,8 @@ def test_webhook_ssrf_is_refused_and_redirects_not_followed(observed, monkeypatc
 def test_tokens_are_long_random_and_compared_in_constant_time(tmp_path, observed, monkeypatch):
     import base64
 
+    from clausewatch.db import connect_private
     from clausewatch.digest import subscriptions as subs
-    from db import connect_private
 
     tokens = {subs.new_token() for _ in range(1000)}
     bits = min(len(base64.urlsafe_b64decode(t + "=" * (-len(t) % 4))) * 8 for t in tokens)
@@ -276,9 +276,9 @@ def test_tokens_are_long_random_and_compared_in_constant_time(tmp_path, observed
 def test_public_datasette_is_read_only_and_has_no_private_data(tmp_path, observed):
     import asyncio
 
+    from clausewatch.db import connect, connect_private
     from clausewatch.digest import subscriptions as subs
     from clausewatch.serve import build_datasette
-    from db import connect, connect_private
 
     public, private = tmp_path / "cw.db", tmp_path / "cw-private.db"
     connect(public).close()

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlp.segment import segment
-from nlp.segment_labels import parse_label
+from clausewatch.nlp.segment import segment
+from clausewatch.nlp.segment_labels import parse_label
 
 FIXTURES = Path(__file__).parent / "fixtures" / "segment"
 EU_EXCERPT = FIXTURES / "eu_ai_act_excerpt.txt"
@@ -553,7 +553,7 @@ def _declared_selectors(corpus: Path, path: Path) -> dict | None:
 
 def _extract(corpus: Path, path: Path) -> str:
     try:
-        from crawlers.extract import extract_path
+        from clausewatch.crawlers.extract import extract_path
         return extract_path(path, selectors=_declared_selectors(corpus, path)).text
     except Exception as exc:  # the extractors belong to another stage: report, do not fail here
         pytest.skip(f"cannot extract {path.name}: {exc}")

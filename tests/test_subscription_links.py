@@ -7,8 +7,8 @@ import re
 import pytest
 
 from clausewatch.config import private_db_path
+from clausewatch.db import connect, connect_private
 from clausewatch.serve import build_datasette
-from db import connect, connect_private
 from tests.fixtures.digest.support import SmtpServer, bodies, isolate, subscribe_json
 
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
+from clausewatch.db import connect_private
 from clausewatch.digest import subscriptions as subs
 from clausewatch.digest.addresses import AddressError, check_webhook_url, mask_email, mask_url, validate_email
 from clausewatch.digest.run import backoff_delay, is_due
-from db import connect_private
 from tests.fixtures.digest.support import Store, cw, isolate, subscribe_json
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.model import Clause, Entity, Segment
-from nlp.tagger import is_open_relevant, tag_segments
+from clausewatch.nlp.model import Clause, Entity, Segment
+from clausewatch.nlp.tagger import is_open_relevant, tag_segments
 
 CONTEXT = {
     "licence": "This License Agreement is between you and the Licensor and governs your use of the Model and "
@@ -345,7 +345,7 @@ def test_clauses_of_laws_and_reports(kind, text, expected):
 # ---------------------------------------------------------------- open relevance
 
 def _clause(text: str, tags=(), entities=()) -> Clause:
-    from nlp.model import TagHit
+    from clausewatch.nlp.model import TagHit
 
     return Clause(Segment(0, "1", None, None, text, 0, 1), [TagHit(t, 1.0, text, "rule:x") for t in tags],
                   list(entities))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from nlp.rules import RULES, rule_tags
+from clausewatch.nlp.rules import RULES, rule_tags
 from tests.test_tagger import CASES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,10 +11,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from clausewatch import __version__
+from clausewatch.db import now_iso
+from clausewatch.db import subscriptions as store
 from clausewatch.digest.render_mail import change_html, change_text, change_title
 from clausewatch.digest.subscriptions import change_key, change_url, describe_filters, matches, public_url
-from db import now_iso
-from db import subscriptions as store
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_LIMIT = 50

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from clausewatch.config import setting
+from clausewatch.db import connect, connect_private, now_iso
+from clausewatch.db import subscriptions as store
 from clausewatch.digest import webhook
 from clausewatch.digest.addresses import mask_email, mask_url
 from clausewatch.digest.mailer import Mailer, MailError
@@ -34,8 +36,6 @@ from clausewatch.digest.subscriptions import (
     new_token,
     unsubscribe_url,
 )
-from db import connect, connect_private, now_iso
-from db import subscriptions as store
 
 PERIODS = {"immediate": dt.timedelta(0), "daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
 # a daily job that ran at 06:00:05 yesterday is due again at 06:00:02 today

@@ -18,11 +18,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from clausewatch.config import setting
+from clausewatch.crawlers.registry import KINDS as DOCUMENT_KINDS
+from clausewatch.db import connect, now_iso
+from clausewatch.db import subscriptions as store
 from clausewatch.digest.addresses import AddressError, check_webhook_url, validate_email
 from clausewatch.serve import DATABASE_NAME
-from crawlers.registry import KINDS as DOCUMENT_KINDS
-from db import connect, now_iso
-from db import subscriptions as store
 
 TOKEN_BYTES = 32
 CHANNELS = ("email", "webhook", "feed")
@@ -182,7 +182,7 @@ def known_values(public_path: Path | None) -> dict[str, set[str]]:
     """Families, jurisdictions and document kinds declared in the registry or stored in the database."""
     known: dict[str, set[str]] = {"family": set(), "jurisdiction": set(), "kind": set()}
     try:
-        from crawlers.registry import load_registry
+        from clausewatch.crawlers.registry import load_registry
 
         for source in load_registry().sources.values():
             known["family"].add(source.family)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawlers.extract.base import Extracted, ExtractionError
-from crawlers.extract.sniff import FORMATS, sniff_format
+from clausewatch.crawlers.extract.base import Extracted, ExtractionError
+from clausewatch.crawlers.extract.sniff import FORMATS, sniff_format
 
 # Bump whenever the text produced for the same bytes changes: stored versions are re-extracted.
 EXTRACTOR_VERSION = "1.0.1"
@@ -61,29 +61,29 @@ def extract(body: bytes, fmt: str, *, selectors: dict | None = None, parts: dict
 def _dispatch(actual: str, body: bytes, selectors: dict | None, parts: dict[str, bytes] | None,
               url: str | None, content_type: str | None) -> Extracted:
     if actual == "pdf":
-        from crawlers.extract.pdf import extract_pdf
+        from clausewatch.crawlers.extract.pdf import extract_pdf
 
         return extract_pdf(body)
     if actual == "html":
-        from crawlers.extract.html import extract_html
+        from clausewatch.crawlers.extract.html import extract_html
 
         return extract_html(body, selectors=selectors, url=url, content_type=content_type)
     if actual == "xml":
-        from crawlers.extract.formex import extract_xml
+        from clausewatch.crawlers.extract.formex import extract_xml
 
         return extract_xml(body, parts=parts)
     if actual == "markdown":
-        from crawlers.extract.markdown import extract_markdown
+        from clausewatch.crawlers.extract.markdown import extract_markdown
 
         return extract_markdown(body, content_type)
-    from crawlers.extract.text import extract_text
+    from clausewatch.crawlers.extract.text import extract_text
 
     return extract_text(body, content_type)
 
 
 def formex_parts(body: bytes) -> list[str]:
     """File names a Formex package index (``<DOC>`` with ``REF.PHYS``) refers to, in document order."""
-    from crawlers.extract.formex import formex_parts as parts_of
+    from clausewatch.crawlers.extract.formex import formex_parts as parts_of
 
     return parts_of(body)
 
@@ -98,8 +98,8 @@ def extract_path(path: str | Path, fmt: str | None = None, *, selectors: dict | 
     fmt = fmt or _EXTENSIONS.get(path.suffix.lower(), "text")
     parts = None
     if sniff_format(body, fmt) == "xml":
-        from crawlers.extract.formex import formex_parts as parts_of
-        from crawlers.extract.formex import is_formex_index
+        from clausewatch.crawlers.extract.formex import formex_parts as parts_of
+        from clausewatch.crawlers.extract.formex import is_formex_index
 
         if is_formex_index(body):
             parts = {}

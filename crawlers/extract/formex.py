@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from crawlers.extract.base import Extracted, ExtractionError
-from crawlers.extract.normalize import (
+from clausewatch.crawlers.extract.base import Extracted, ExtractionError
+from clausewatch.crawlers.extract.normalize import (
     heading,
     is_legal_heading_line,
     join_blocks,

@@ -12,9 +12,9 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from crawlers.extract.base import Extracted, ExtractionError
-from crawlers.extract.markdown import link_suffix, parse_blocks
-from crawlers.extract.normalize import (
+from clausewatch.crawlers.extract.base import Extracted, ExtractionError
+from clausewatch.crawlers.extract.markdown import link_suffix, parse_blocks
+from clausewatch.crawlers.extract.normalize import (
     FULL_LABEL,
     heading,
     is_legal_heading_line,
@@ -23,7 +23,7 @@ from crawlers.extract.normalize import (
     notes_section,
     squash,
 )
-from crawlers.extract.text import decode
+from clausewatch.crawlers.extract.text import decode
 
 BLOCK = frozenset("""address article aside blockquote body center dd details dialog div dl dt fieldset
 figcaption figure footer form header hgroup hr html li main nav ol p pre section summary table tbody thead

@@ -5,9 +5,9 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from crawlers.extract.base import Extracted, ExtractionError
-from crawlers.extract.normalize import heading, join_blocks, squash
-from crawlers.extract.text import check_not_binary, decode
+from clausewatch.crawlers.extract.base import Extracted, ExtractionError
+from clausewatch.crawlers.extract.normalize import heading, join_blocks, squash
+from clausewatch.crawlers.extract.text import check_not_binary, decode
 
 _FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)

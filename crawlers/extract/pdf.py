@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from crawlers.extract.base import Extracted, ExtractionError
-from crawlers.extract.normalize import join_blocks, squash
+from clausewatch.crawlers.extract.base import Extracted, ExtractionError
+from clausewatch.crawlers.extract.normalize import join_blocks, squash
 
 SUP = "\x03"  # brackets a superscript run inside a line's text until it is resolved
 # Bullets set in Symbol/Wingdings fonts come out as private-use characters.
@@ -218,7 +218,7 @@ def restore_powers_by_context(text: str) -> tuple[str, int]:
 
 
 def extract_pdf(body: bytes) -> Extracted:
-    from crawlers.extract.pdflayout import build_blocks
+    from clausewatch.crawlers.extract.pdflayout import build_blocks
 
     doc = _open(body)
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import statistics
 
-from crawlers.extract.normalize import (
+from clausewatch.crawlers.extract.normalize import (
     LABEL,
     heading,
     is_legal_heading_line,
@@ -14,7 +14,7 @@ from crawlers.extract.normalize import (
     notes_section,
     squash,
 )
-from crawlers.extract.pdf import Line, body_size, resolve_superscripts, visual_lines
+from clausewatch.crawlers.extract.pdf import Line, body_size, resolve_superscripts, visual_lines
 
 EDGE_BAND = 0.1      # share of the page height at the top and bottom where running heads live
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?(?:[-–—]\s*)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*[-–—])?(?:\s*(?:/|of)\s*\d{1,4})?$",

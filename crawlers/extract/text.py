@@ -4,8 +4,8 @@ from __future__ import annotations
 import codecs
 import re
 
-from crawlers.extract.base import Extracted, ExtractionError
-from crawlers.extract.normalize import clean_text, control_ratio
+from clausewatch.crawlers.extract.base import Extracted, ExtractionError
+from clausewatch.crawlers.extract.normalize import clean_text, control_ratio
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 MAX_CONTROL_RATIO = 0.10

@@ -7,11 +7,10 @@ facets (same filters, same toggle links), so the page looks and behaves the same
 """
 from __future__ import annotations
 
+from datasette import hookimpl
 from datasette.database import QueryInterrupted
 from datasette.facets import Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
-
-from datasette import hookimpl
 
 
 class GroupedFacet(Facet):

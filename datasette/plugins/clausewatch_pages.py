@@ -18,9 +18,8 @@ import json
 import re
 from typing import Any
 
-from datasette.utils.asgi import NotFound, Response
-
 from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response
 
 DB = "clausewatch"
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 
-from markupsafe import Markup, escape
-
 from datasette import hookimpl
+from markupsafe import Markup, escape
 
 WRITE_ACTIONS = {
     "insert-row", "delete-row", "update-row", "create-table", "alter-table", "drop-table", "upsert-row",

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import html
 
-from datasette.utils.asgi import Response
-
 from datasette import hookimpl
+from datasette.utils.asgi import Response
 
 CONFIRM = "/-/subscriptions/confirm"
 UNSUBSCRIBE = "/-/subscriptions/unsubscribe"
@@ -29,8 +28,8 @@ def _page(title: str, body: str, status: int = 200) -> Response:
 def _with_token(datasette, request, operation, *, done: tuple[str, str], failed: str) -> Response:
     """Run ``operation(private_db, token)`` and answer with a short page; the private database is opened
     for this one operation only."""
+    from clausewatch.db import connect_private
     from clausewatch.digest.subscriptions import SubscriptionError
-    from db import connect_private
 
     path = getattr(datasette, "clausewatch_private_db", None)
     if not path:

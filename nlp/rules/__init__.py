@@ -3,8 +3,8 @@ PhraseMatcher, ``NEAR`` builds cues from two close cues, ``RULES`` turn cues int
 ``rule_tags()`` lists the tags that have a rule."""
 from __future__ import annotations
 
-from nlp.rules import grants, obligations, regulation, restrictions, security, terms
-from nlp.rules.base import Rule, merge_lexicons
+from clausewatch.nlp.rules import grants, obligations, regulation, restrictions, security, terms
+from clausewatch.nlp.rules.base import Rule, merge_lexicons
 
 MODULES = (grants, restrictions, obligations, terms, regulation, security)
 PHRASES, NEAR, RULES = merge_lexicons(*MODULES)

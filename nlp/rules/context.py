@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from nlp.model import Segment
+from clausewatch.nlp.model import Segment
 
 KIND_TAGS = {"restrict.prohibited_use", "policy.penalty", "policy.definition", "policy.recommendation",
              "policy.prohibited_practice"}

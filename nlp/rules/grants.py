@@ -8,7 +8,7 @@ licence ("no trademark licenses are granted", "are not being granted") or grant 
 not grants."""
 from __future__ import annotations
 
-from nlp.rules.base import ClauseView, Hit, Rule, combos, verbs
+from clausewatch.nlp.rules.base import ClauseView, Hit, Rule, combos, verbs
 
 PHRASES = {
     "GRANT_STRONG": ["hereby grants", "hereby grant", "grants to you", "grants you", "grant to you", "grant you",

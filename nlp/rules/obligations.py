@@ -11,7 +11,7 @@ file") do not count as attribution.
 """
 from __future__ import annotations
 
-from nlp.rules.base import QUOTES, ClauseView, Rule, any_of, combos, together, verbs
+from clausewatch.nlp.rules.base import QUOTES, ClauseView, Rule, any_of, combos, together, verbs
 
 PHRASES = {
     "LICENSE_COPY": ["copy of this license", "copy of this licence", "copy of this agreement", "copy of the license",

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from nlp.model import Segment
+from clausewatch.nlp.model import Segment
 
 _PARENS = r"(?:\s?\((?:\d+[a-z]?|[a-z]{1,4}|[A-Z])\))*"
 _NUM_ID = r"\d+[a-z]?(?:\.(?:\d+|[a-z]{1,4}))*" + _PARENS

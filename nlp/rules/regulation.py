@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import re
 
-from nlp.rules.base import CLOSE_QUOTES, OPEN_QUOTES, ClauseView, Rule, any_of, combos, together, verbs
+from clausewatch.nlp.rules.base import (
+    CLOSE_QUOTES,
+    OPEN_QUOTES,
+    ClauseView,
+    Rule,
+    any_of,
+    combos,
+    together,
+    verbs,
+)
 
 PHRASES = {
     "DEF": [*combos([*CLOSE_QUOTES, ")"], " ", ["means", "mean", "refers"]),

@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-from nlp.rules.base import ClauseView, Rule, any_of, combos, together, verbs
+from clausewatch.nlp.rules.base import ClauseView, Rule, any_of, combos, together, verbs
 
 NEAR = {"NONCOMM": [("ONLY_W", "RESEARCH_P", 12)]}
 PHRASES = {

@@ -11,7 +11,7 @@
 """
 from __future__ import annotations
 
-from nlp.rules.base import ClauseView, Rule, any_of, combos
+from clausewatch.nlp.rules.base import ClauseView, Rule, any_of, combos
 
 _MILITARY_NEXT = ["use", "uses", "purposes", "purpose", "applications", "application", "operations", "end-use",
                   "end use", "activities", "capabilities", "and", "or", ",", "intelligence", "domain", "systems"]

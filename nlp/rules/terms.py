@@ -3,7 +3,7 @@
 Section titles quoted in a list ("6 (Indemnification)") are not matched (see tagger masking)."""
 from __future__ import annotations
 
-from nlp.rules.base import QUOTES, ClauseView, Rule, any_of, combos, together, verbs
+from clausewatch.nlp.rules.base import QUOTES, ClauseView, Rule, any_of, combos, together, verbs
 
 _UPDATE = ["modify", "amend", "update", "change", "revise", "supplement"]
 _DETERMINERS = {"this", "these", "the", "its", "our", "such", "any", "their", "acceptable", "use", "usage",

@@ -44,9 +44,9 @@ def run_cli(old: Path, new: Path, out: Path) -> dict:
 
 
 def stages(old: Path, new: Path) -> dict:
+    from clausewatch.changes import compare
     from clausewatch.files import extract_file
     from clausewatch.nlp import analyse
-    from clausewatch.nlp.align import compare
 
     t0 = time.perf_counter()
     old_text, new_text = extract_file(old).text, extract_file(new).text

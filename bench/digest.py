@@ -61,7 +61,7 @@ def build(public: Path, private: Path, subscribers: int, changes: int) -> None:
     from clausewatch.db import connect, connect_private, now_iso
     from clausewatch.db.clauses import replace_clauses
     from clausewatch.db.documents import Fetched, record_document, source_pk, sync_sources
-    from clausewatch.digest.subscriptions import hash_token, new_token
+    from clausewatch.digest.tokens import hash_token, new_token
 
     db = connect(public)
     sync_sources(db, [{"source_id": "bench-license", "title": "Bench Model License", "publisher": "Bench",

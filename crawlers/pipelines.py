@@ -10,15 +10,10 @@ from typing import Any
 
 from clausewatch.crawlers.extract import EXTRACTOR_VERSION, ExtractionError, extract
 from clausewatch.crawlers.guards import content_refusal, replacement_reason
-from clausewatch.crawlers.items import DiscoveredItem, DocumentItem
+from clausewatch.crawlers.items import DiscoveredItem
 from clausewatch.db import connect
-from clausewatch.db.documents import (
-    Fetched,
-    add_discovered_sources,
-    latest_version,
-    record_document,
-    source_pk,
-)
+from clausewatch.db.documents import add_discovered_sources, latest_version, record_document, source_pk
+from clausewatch.db.records import Fetched
 
 
 def extraction_key(selectors: dict | None) -> str:
@@ -65,14 +60,14 @@ class StorePipeline:
             if added and self.progress:
                 print(f"  discovered by {item.discovery_id}: {', '.join(added)}", file=sys.stderr, flush=True)
             return item
-        if isinstance(item, DocumentItem) and self.store_error is None:
+        if isinstance(item, Fetched) and self.store_error is None:
             try:
                 self._store(item)
             except (sqlite3.OperationalError, OSError) as exc:  # disk full, I/O error, locked: not a bug
                 self._stop(item, exc)
         return item
 
-    def _stop(self, item: DocumentItem, exc: Exception) -> None:
+    def _stop(self, item: Fetched, exc: Exception) -> None:
         """The database cannot be written (disk full, I/O error): stop the crawl, say so once.
 
         ``record_document`` is one transaction, so the document being stored is lost whole and
@@ -86,21 +81,18 @@ class StorePipeline:
 
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=f"store failed: {self.store_error}"))
 
-    def _store(self, item: DocumentItem) -> None:
-        pk = item.source_pk or source_pk(self.db, item.source_id)
-        fetched = Fetched(
-            source=pk, url=item.url, final_url=item.final_url, requested_at=item.requested_at,
-            http_status=item.status, outcome="error", as_of=item.as_of, etag=item.etag,
-            last_modified=item.last_modified, content_type=item.content_type, body=item.body,
-            duration_ms=item.duration_ms, error=item.error, parts=item.parts)
+    def _store(self, item: Fetched) -> None:
+        fetched = item
+        fetched.source = pk = item.source or source_pk(self.db, item.source_id)
+        fetched.outcome = "error"
         text = title = hold = None
         state: dict[str, Any] = {}
         if item.as_of:
             state["replay_as_of"] = item.as_of
         if item.error:
-            fetched.outcome = "gone" if item.status in (404, 410) else "error"
+            fetched.outcome = "gone" if item.http_status in (404, 410) else "error"
             fetched.body = None
-        elif item.status == 304:
+        elif item.http_status == 304:
             fetched.outcome = "not_modified"
         elif item.unchanged:
             fetched.outcome = "unchanged"
@@ -129,7 +121,7 @@ class StorePipeline:
                                   hold_reason=hold, state=state, extraction_key=extraction_key(item.selectors))
         self._report(item, outcome["outcome"], fetched.error or hold, text)
 
-    def _report(self, item: DocumentItem, outcome: str, detail: str | None, text: str | None) -> None:
+    def _report(self, item: Fetched, outcome: str, detail: str | None, text: str | None) -> None:
         self.count += 1
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         if not self.progress:

@@ -1,7 +1,7 @@
 """One generic spider for every declared source: conditional GETs, multi-part documents, discovery.
 
 What it fetches comes from the registry (rows of the ``sources`` table); it does not tag or store:
-it hands :class:`DocumentItem` / :class:`DiscoveredItem` to ``crawlers.pipelines.StorePipeline``.
+it hands :class:`~clausewatch.db.records.Fetched` / :class:`DiscoveredItem` to ``crawlers.pipelines.StorePipeline``.
 """
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
-from clausewatch.crawlers.items import DiscoveredItem, DocumentItem
+from clausewatch.crawlers.items import DiscoveredItem
 from clausewatch.crawlers.middlewares import GAVE_UP
 from clausewatch.crawlers.registry import DeclarationError, Discovery
 from clausewatch.crawlers.replay import AS_OF_HEADER, to_replay_url
 from clausewatch.crawlers.urlpolicy import resolver_refusal
+from clausewatch.db.records import Fetched
 
 
 def _now() -> str:
@@ -129,10 +130,10 @@ class DocumentSpider(scrapy.Spider):
 
     # ------------------------------------------------------------ responses
 
-    def _item(self, meta: dict, **fields: Any) -> DocumentItem:
+    def _item(self, meta: dict, **fields: Any) -> Fetched:
         doc = meta["doc"]
-        return DocumentItem(
-            source_pk=doc["id"], source_id=doc["source_id"], format=doc["format"], url=doc["url"],
+        return Fetched(
+            source=doc["id"], source_id=doc["source_id"], format=doc["format"], url=doc["url"],
             requested_at=meta["requested_at"], as_of=meta["steps"][meta["index"]],
             selectors=doc.get("selectors"),
             duration_ms=int((time.monotonic() - meta["started"]) * 1000), **fields)
@@ -140,7 +141,7 @@ class DocumentSpider(scrapy.Spider):
     def parse_document(self, response: Response):
         meta = response.meta
         state = dict(meta["state"])
-        common = {"status": response.status, "final_url": response.url,
+        common = {"http_status": response.status, "final_url": response.url,
                   "etag": _header(response, "ETag"), "last_modified": _header(response, "Last-Modified"),
                   "content_type": _header(response, "Content-Type")}
         if response.status == 304:

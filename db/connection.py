@@ -28,8 +28,28 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_database_file(path: str | Path) -> None:
+    """Raise :class:`StoreError` unless ``path`` is absent, empty or an SQLite database file."""
+    path = Path(path)
+    if path.is_dir():
+        raise StoreError(f"{path}: is a directory, not a database file")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if head and head != SQLITE_HEADER:
+        raise StoreError(f"{path}: not an SQLite database (wrong --db?)")
+
+
 def _open(path: str | Path, migrations, *, readonly: bool = False) -> Database:
     path = Path(path)
+    check_database_file(path)
     try:
         if readonly:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)

@@ -10,12 +10,12 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
 
 from clausewatch.db.connection import now_iso
+from clausewatch.db.records import Fetched
 
 JSON_COLUMNS = ("selectors", "incorporates")
 
@@ -135,26 +135,6 @@ def snapshot_bytes(db: Database, snapshot_id: int) -> bytes:
 def latest_version(db: Database, source: int) -> dict[str, Any] | None:
     rows = list(db.query("SELECT * FROM versions WHERE source_id = ? ORDER BY seq DESC LIMIT 1", [source]))
     return rows[0] if rows else None
-
-
-@dataclass
-class Fetched:
-    """One document as fetched: the main response and, for multi-part documents, its parts."""
-
-    source: int                      # sources.id
-    url: str
-    requested_at: str
-    http_status: int | None
-    outcome: str                     # new_version | technical | unchanged | not_modified | held | error | gone
-    final_url: str | None = None
-    as_of: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    content_type: str | None = None
-    body: bytes | None = None
-    duration_ms: int | None = None
-    error: str | None = None
-    parts: list[tuple[str, bytes, dict[str, Any]]] = field(default_factory=list)  # (name, body, fetch fields)
 
 
 def record_document(db: Database, run_id: int | None, fetched: Fetched, *, text: str | None = None,
@@ -329,3 +309,32 @@ def review_held(db: Database, held_id: int, *, accept: bool, extractor_version: 
         db["held_versions"].update(held_id, {"status": "accepted" if accept else "rejected",
                                              "reviewed_at": now_iso()})
     return version_id
+
+
+def snapshot_versions(db: Database, sha256_hex: str) -> tuple[int | None, list[int]]:
+    """The snapshot stored with this content hash (or None) and the versions extracted from it."""
+    row = db.execute("SELECT id FROM snapshots WHERE sha256 = ?", [sha256_hex]).fetchone()
+    if row is None:
+        return None, []
+    return row[0], [r[0] for r in db.execute(
+        "SELECT version_id FROM version_snapshots WHERE snapshot_id = ? ORDER BY version_id", [row[0]])]
+
+
+def last_fetch_error(db: Database, source_id: str) -> str | None:
+    """The error of the source's latest failed fetch, if any."""
+    row = db.execute("""SELECT f.error FROM fetches f JOIN sources s ON s.id = f.source_id
+                        WHERE s.source_id = ? AND f.error IS NOT NULL ORDER BY f.id DESC LIMIT 1""",
+                     [source_id]).fetchone()
+    return row[0] if row else None
+
+
+def source_by_id(db: Database, source_id: str) -> dict[str, Any] | None:
+    """The ``sources`` row of a source id."""
+    rows = list(db.query("SELECT * FROM sources WHERE source_id = ?", [source_id]))
+    return rows[0] if rows else None
+
+
+def source_id_of(db: Database, source_pk: int) -> str | None:
+    """The source id of a ``sources`` primary key."""
+    row = db.execute("SELECT source_id FROM sources WHERE id = ?", [source_pk]).fetchone()
+    return row[0] if row else None

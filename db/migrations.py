@@ -364,3 +364,21 @@ def p002_digest_links(db: Database) -> None:
         CREATE INDEX idx_delivery_attempts_subscription ON delivery_attempts(subscription_id, attempted_at);
         """
     )
+
+
+@private()
+def p003_web_requests(db: Database) -> None:
+    # subscription requests made from the public site's form, for its rate limits: the client address and
+    # the email address are stored only as salted hashes, and rows older than a day are deleted
+    db.executescript(
+        """
+        CREATE TABLE web_requests (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,
+            client_hash TEXT NOT NULL,
+            address_hash TEXT
+        );
+        CREATE INDEX idx_web_requests_at ON web_requests(action, at);
+        """
+    )

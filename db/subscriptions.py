@@ -218,3 +218,30 @@ def known_filter_values(db: Database) -> dict[str, set[str]]:
             if value:
                 values[key].add(value)
     return values
+
+
+# ---------------------------------------------------------------- web requests (private): rate limits
+
+def record_web_request(pdb: Database, *, action: str, client_hash: str, address_hash: str | None,
+                       now: str, forget_before: str) -> None:
+    """Log one request of the public site's subscription form; forget requests older than ``forget_before``."""
+    with pdb.atomic():
+        pdb.execute("DELETE FROM web_requests WHERE at < ?", [forget_before])
+        pdb["web_requests"].insert({"at": now, "action": action, "client_hash": client_hash,
+                                    "address_hash": address_hash})
+
+
+def web_request_counts(pdb: Database, *, action: str, since: str, client_hash: str,
+                       address_hash: str | None) -> dict[str, int]:
+    """How many ``action`` requests came since ``since``: in all, from this client, for this address."""
+    row = pdb.execute(
+        """SELECT count(*), coalesce(sum(client_hash = ?), 0), coalesce(sum(address_hash = ?), 0)
+           FROM web_requests WHERE action = ? AND at >= ?""", [client_hash, address_hash, action, since]).fetchone()
+    return {"all": row[0], "client": row[1], "address": row[2]}
+
+
+def known_tags(db: Database) -> list[str]:
+    """The tags stored on clauses, sorted."""
+    if not db["clause_tags"].exists():
+        return []
+    return [row[0] for row in db.execute("SELECT DISTINCT tag FROM clause_tags ORDER BY tag")]

@@ -29,7 +29,7 @@ from apscheduler.triggers.base import BaseTrigger
 
 from clausewatch.crawlers.registry import load_registry
 from clausewatch.db import connect
-from clausewatch.db.jobs import (
+from clausewatch.db.job_runs import (
     close_open_runs,
     discovered_sources,
     last_attempts,
@@ -78,8 +78,9 @@ def plan_jobs(options: RunOptions, schedules: dict[str, str], *, now: dt.datetim
     return planned
 
 
-def print_plan(planned: list[PlannedJob], options: RunOptions, out: IO[str], digest_problem: str = "") -> None:
-    """The ``--dry-run`` listing: one line per job with its trigger and next run time (UTC)."""
+def plan_table(planned: list[PlannedJob], options: RunOptions,
+               digest_problem: str = "") -> tuple[tuple[str, ...], list[tuple[str, ...]], str]:
+    """The ``--dry-run`` listing: headers, one row per job with its trigger and next run time (UTC), a summary."""
     rows = []
     for job in planned:
         when = "now" if job.overdue else (job.next_run.strftime("%Y-%m-%d %H:%M:%S") if job.next_run else "never")
@@ -87,13 +88,10 @@ def print_plan(planned: list[PlannedJob], options: RunOptions, out: IO[str], dig
         if job.spec.kind == "digest" and digest_problem:
             note = f"unavailable for now: {digest_problem}"
         rows.append((job.spec.id, job.spec.describe_trigger(options.every), when, note))
-    headers = ("job", "trigger", "next run (UTC)", "note")
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    for row in [headers, tuple("-" * w for w in widths), *rows]:
-        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
     sources = sum(1 for j in planned if j.spec.kind == "crawl")
     due = sum(1 for j in planned if j.overdue)
-    out.write(f"{len(planned)} jobs ({sources} sources); {due} would run at start-up\n")
+    return (("job", "trigger", "next run (UTC)", "note"), rows,
+            f"{len(planned)} jobs ({sources} sources); {due} would run at start-up")
 
 
 class Daemon:

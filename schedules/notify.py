@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from clausewatch.db.jobs import failure_streak, record_notification
+from clausewatch.db.documents import source_by_id
+from clausewatch.db.job_runs import failure_streak, record_notification
 
 log = logging.getLogger("clausewatch.schedule")
 
@@ -133,8 +134,8 @@ class NotifyError(RuntimeError):
 
 
 def alert_payload(db, spec, streak: dict[str, Any], threshold: int) -> dict[str, Any]:
-    source = db.execute("SELECT url, last_success_at, last_error FROM sources WHERE source_id = ?",
-                        [spec.source_id]).fetchone()
+    row = source_by_id(db, spec.source_id) if spec.source_id else None
+    source = (row["url"], row["last_success_at"], row["last_error"]) if row else None
     runs = streak["runs"]
     last_error = runs[-1]["error"] if runs else None
     return {

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from clausewatch.db import connect
-from clausewatch.db.jobs import (
+from clausewatch.db.job_runs import (
     FAILED,
     close_crawl_run_of,
     crawl_result,

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import processes
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,8 +30,8 @@ def run_cli(*args: str, env: dict | None = None, check: bool = False, timeout: f
             input: str | None = None) -> subprocess.CompletedProcess:
     """Run `clausewatch ARGS` in a real subprocess (Scrapy's reactor cannot restart in one process)."""
     full_env = {**os.environ, **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "clausewatch", *args], capture_output=True, text=True,
-                          env=full_env, timeout=timeout, cwd=ROOT, input=input)
+    proc = processes.run([sys.executable, "-m", "clausewatch", *args], env=full_env, timeout=timeout, cwd=ROOT,
+                         input=input)
     if check and proc.returncode != 0:
         raise AssertionError(f"clausewatch {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
     return proc
@@ -38,6 +40,27 @@ def run_cli(*args: str, env: dict | None = None, check: bool = False, timeout: f
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def spawn():
+    """Start processes (``subprocess.Popen`` arguments) that are stopped, with their children, after the test."""
+    started = []
+
+    def start(args, **kwargs):
+        proc = processes.popen(args, **kwargs)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        processes.stop(proc)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    left = processes.reap()
+    if left:
+        print(f"\nconftest: killed {len(left)} process(es) a test left running: {left}", file=sys.stderr)
 
 
 def write_source(directory: Path, source_id: str, url: str, *, fmt: str = "text", replay: list[str] | None = None,

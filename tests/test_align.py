@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clausewatch.nlp.align import compare, word_diff
-from clausewatch.nlp.cosmetic import canonical_spelling, doc_context, key_tokens
-from clausewatch.nlp.cosmetic_judge import edit_distance
+from clausewatch.changes import compare, word_diff
+from clausewatch.changes.cosmetic import canonical_spelling, doc_context, key_tokens
+from clausewatch.changes.judge import edit_distance
 from clausewatch.nlp.model import Clause, Entity, Segment, TagHit
 
 LICENSE = [

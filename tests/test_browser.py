@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas
 import pytest
 
+from tests import processes
 from tests.conftest import ROOT
 from tests.fixtures.datasette.corpus_db import build_database
 
@@ -40,26 +41,24 @@ def server(tmp_path_factory, corpus):
     path = tmp_path_factory.mktemp("browser") / "clausewatch.db"
     build_database(path, corpus)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "clausewatch", "serve", "--db", str(path), "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"clausewatch serve did not start: {proc.stdout.read()[-2000:]}")
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
+    proc = processes.popen([sys.executable, "-m", "clausewatch", "serve", "--db", str(path), "--port", str(port)],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    processes.stop(proc)
+                    pytest.fail(f"clausewatch serve did not start: {proc.stdout.read()[-2000:]}")
+                time.sleep(0.2)
+        yield base
+    finally:
+        processes.stop(proc)
 
 
 def test_search_facet_clause_diff_and_csv(server):

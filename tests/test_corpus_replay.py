@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from clausewatch.coverage import corpus_coverage
 from clausewatch.crawlers.registry import load_registry
 from clausewatch.db import connect
+from clausewatch.stages.coverage import corpus_coverage
 
 pytestmark = pytest.mark.slow
 

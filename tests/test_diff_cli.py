@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import processes
 from tests.conftest import ROOT, run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "diff"
@@ -98,7 +99,7 @@ def test_substantive_only():
 
 
 def test_html_fragment_for_emails_has_inline_styles():
-    from clausewatch.render import html_changes
+    from clausewatch.changes.render import html_changes
 
     change = {"kind": "modified", "old_path": "2", "new_path": "2", "old_text": "exceed 700 million users",
               "new_text": "exceed 500 million users", "substantive": True, "cosmetic_reasons": [],
@@ -121,8 +122,8 @@ def test_table_plain_when_not_a_tty():
 
 def _run_on_tty(*args: str, env: dict) -> str:
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "clausewatch", *args], stdout=follower, stderr=subprocess.PIPE,
-                            cwd=ROOT, env=env)
+    proc = processes.popen([sys.executable, "-m", "clausewatch", *args], stdout=follower, stderr=subprocess.PIPE,
+                           cwd=ROOT, env=env)
     os.close(follower)
     chunks = []
     while True:
@@ -133,8 +134,11 @@ def _run_on_tty(*args: str, env: dict) -> str:
         if not data:
             break
         chunks.append(data)
-    proc.wait(timeout=120)
-    os.close(leader)
+    try:
+        proc.wait(timeout=120)
+    finally:
+        processes.stop(proc)
+        os.close(leader)
     return b"".join(chunks).decode("utf-8", "replace")
 
 

@@ -144,7 +144,7 @@ def test_a_change_stored_again_by_a_new_detector_is_not_sent_again(tmp_path, env
     first = licence_change(store)
     assert cw("digest", env=smtp.env()).exit_code == 0 and len(smtp.messages) == 1
     late = subscribe_json("--email", "bob@example.org", "--cadence", "immediate", "--confirmed", env=smtp.env())
-    # what db.changes.record_comparison does for a new detector version: delete, insert again, under a
+    # what db.comparisons.record_comparison does for a new detector version: delete, insert again, under a
     # new id here (a cosmetic change took the freed one)
     row = store.db["changes"].get(first)
     store.db["changes"].delete(first)
@@ -407,7 +407,7 @@ def test_replayed_gemma_terms_change_reaches_the_subscriber_once(tmp_path, corpu
     run_cli("crawl", "--replay", str(corpus), "--as-of", "2025-12-31", "--source", "gemma-terms", "-q",
             env=env, check=True)
     # change detection, unless the crawl ran it already (it compares only what it has not compared yet)
-    from clausewatch.changes import detect_changes
+    from clausewatch.stages.detect import detect_changes
 
     detect_changes(connect(db), source_ids=["gemma-terms"])
     changes = list(connect(db).query("SELECT * FROM changes WHERE family = 'gemma-terms' AND substantive = 1"))

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import processes
+
 pytest.register_assert_rewrite("tests.faultserver")
 
 from tests.conftest import ROOT, run_cli, write_source  # noqa: E402
@@ -84,7 +86,7 @@ def crawl_env(sources: Path, db_file: Path, server: FaultServer) -> dict:
 
 @fault("SIGKILL mid-crawl", "the crawler process killed with SIGKILL while a slow server feeds it 12 documents",
        "integrity ok, no half-written version; a re-run completes the rest without duplicates")
-def test_sigkill_mid_crawl_leaves_a_consistent_store(tmp_path, observed):
+def test_sigkill_mid_crawl_leaves_a_consistent_store(tmp_path, observed, request):
     texts = {f"doc-{i:02d}": licence_text(i, 2000) for i in range(12)}
     with FaultServer() as server:
         sources = tmp_path / "sources"
@@ -92,8 +94,9 @@ def test_sigkill_mid_crawl_leaves_a_consistent_store(tmp_path, observed):
             write_source(sources, sid, server.route(f"/{sid}", by_phase(delayed(0.15, ok(text)), ok(text))))
         db_file = tmp_path / "cw.db"
         env = {**os.environ, **crawl_env(sources, db_file, server)}
-        proc = subprocess.Popen([sys.executable, "-m", "clausewatch", "crawl", "--no-process"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = processes.popen([sys.executable, "-m", "clausewatch", "crawl", "--no-process"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        request.addfinalizer(lambda: processes.stop(proc))
         stored = 0
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
@@ -223,8 +226,7 @@ def test_database_size_limit_is_a_clear_error(tmp_path, baseline, observed):
     pages = query(db_file, "PRAGMA page_count")[0]["page_count"]
     env = {**os.environ, **crawl_env(baseline["sources"], db_file, baseline["server"]),
            "FAULT_MAX_PAGES": str(pages + 100)}
-    proc = subprocess.run([sys.executable, "-c", _LIMITED, "crawl", "--no-process"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = processes.run([sys.executable, "-c", _LIMITED, "crawl", "--no-process"], cwd=ROOT, env=env, timeout=120)
     _assert_full_disk_handled(proc, db_file, baseline["before"], observed)
 
 

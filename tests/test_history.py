@@ -160,13 +160,13 @@ def _hand_clauses(text: str) -> list:
 
 
 def test_detect_changes_scopes_and_idempotence(tmp_path, monkeypatch):
-    from clausewatch import changes as step
     from clausewatch.db import connect
-    from clausewatch.db.changes import changes_of, comparisons_of
     from clausewatch.db.clauses import replace_clauses
+    from clausewatch.db.comparisons import changes_of, comparisons_of
     from clausewatch.db.documents import sync_sources
     from clausewatch.nlp.version import NLP_VERSION
-    from clausewatch.process import clause_rows
+    from clausewatch.stages import detect as step
+    from clausewatch.stages.process import clause_rows
 
     db = connect(tmp_path / "cw.db")
     sync_sources(db, [_source("acme-1-license", "acme-license", "1", "2024-01-01", ["acme-1-use-policy"]),
@@ -208,12 +208,12 @@ def test_detect_changes_scopes_and_idempotence(tmp_path, monkeypatch):
 
 def test_detect_changes_on_corpus(corpus, tmp_path):
     """The whole pipeline on real texts: extract, analyse, store, compare releases, propagate the policy."""
-    from clausewatch.changes import detect_changes
     from clausewatch.crawlers.extract import extract_path
     from clausewatch.db import connect
-    from clausewatch.db.changes import changes_of
+    from clausewatch.db.comparisons import changes_of
     from clausewatch.db.documents import sync_sources
-    from clausewatch.process import process_versions
+    from clausewatch.stages.detect import detect_changes
+    from clausewatch.stages.process import process_versions
 
     db = connect(tmp_path / "cw.db")
     sync_sources(db, [_source("llama-3-license", "llama-license", "3", "2024-04-18", ["llama-3-use-policy"]),

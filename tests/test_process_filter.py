@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from clausewatch.db import connect
-from clausewatch.db.changes import versions_to_compare
 from clausewatch.db.clauses import versions_to_process
+from clausewatch.db.comparisons import versions_to_compare
 from clausewatch.db.documents import Fetched, record_document, sync_sources
 
 

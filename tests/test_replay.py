@@ -6,8 +6,8 @@ import urllib.request
 
 import pytest
 
-from clausewatch.crawl import replay_steps
 from clausewatch.crawlers.replay import AS_OF_HEADER, ReplayError, ReplayMap, ReplayServer, to_replay_url
+from clausewatch.stages.crawl import replay_steps
 from tests.conftest import write_corpus
 
 URL = "https://example.org/terms?lang=en"

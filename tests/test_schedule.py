@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from clausewatch.db import connect
+from clausewatch.db.connection import StoreError
+from tests import processes
 from tests.conftest import ROOT, run_cli, write_corpus, write_source
 
 TERMS_V1 = "Example Terms\n\n1. You may use the model.\n\n2. You must not use it for weapons.\n"
@@ -42,6 +45,19 @@ def setup(tmp_path):
     return {"corpus": corpus, "sources": sources, "db": tmp_path / "cw.db", "env": env, "tmp": tmp_path}
 
 
+RUNNING: list[Daemon] = []
+
+
+@pytest.fixture(autouse=True)
+def stop_daemons():
+    """Every daemon a test starts is stopped with its children after the test, pass or fail."""
+    yield
+    while RUNNING:
+        daemon = RUNNING.pop()
+        processes.stop(daemon.proc)
+        daemon._log.close()
+
+
 class Daemon:
     """`clausewatch schedule ARGS` running in the background; its log (stderr) goes to a file."""
 
@@ -49,10 +65,11 @@ class Daemon:
         self.log_path = setup["tmp"] / f"{name}.log"
         self.db = setup["db"]
         self._log = self.log_path.open("w")
-        self.proc = subprocess.Popen(
+        self.proc = processes.popen(
             [sys.executable, "-m", "clausewatch", "schedule", "--db", str(self.db), *args],
             cwd=ROOT, env={**os.environ, **setup["env"], **(env or {})}, stdout=self._log,
             stderr=subprocess.STDOUT, text=True)
+        RUNNING.append(self)
 
     @property
     def log(self) -> str:
@@ -63,7 +80,7 @@ class Daemon:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"the daemon exited ({self.proc.returncode}) waiting for {what}:\n{self.log}")
-            if self.db.exists() and predicate():
+            if self.db.exists() and _holds(predicate):
                 return
             time.sleep(0.3)
         raise AssertionError(f"timed out waiting for {what}:\n{self.log[-4000:]}")
@@ -79,6 +96,15 @@ class Daemon:
                 self.proc.kill()
             self._log.close()
         return time.monotonic() - started
+
+
+def _holds(predicate) -> bool:
+    """A wait condition, read while the daemon may still be creating the database: a table or file that is
+    not there yet (or a database still locked by its first migration) means "not yet"."""
+    try:
+        return bool(predicate())
+    except (sqlite3.OperationalError, StoreError, FileNotFoundError):
+        return False
 
 
 def job_runs(db_file: Path, job_id: str | None = None) -> list[dict]:
@@ -393,7 +419,7 @@ def test_overdue_reason():
 def test_email_alert_through_a_real_smtp_server(tmp_path):
     from aiosmtpd.controller import Controller
 
-    from clausewatch.db.jobs import finish_job_run, start_job_run
+    from clausewatch.db.job_runs import finish_job_run, start_job_run
     from clausewatch.schedules.jobs import JobSpec
     from clausewatch.schedules.notify import Notifier, NotifyConfig
 

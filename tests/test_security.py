@@ -252,20 +252,21 @@ def test_tokens_are_long_random_and_compared_in_constant_time(tmp_path, observed
     import base64
 
     from clausewatch.db import connect_private
-    from clausewatch.digest import subscriptions as subs
+    from clausewatch.digest import signup
+    from clausewatch.digest import tokens as token_rules
 
-    tokens = {subs.new_token() for _ in range(1000)}
+    tokens = {token_rules.new_token() for _ in range(1000)}
     bits = min(len(base64.urlsafe_b64decode(t + "=" * (-len(t) % 4))) * 8 for t in tokens)
     pdb = connect_private(tmp_path / "private.db")
-    sub = subs.subscribe(pdb, None, channel="feed", address="", filters={})
+    sub = signup.subscribe(pdb, None, channel="feed", address="", filters={})
     calls, original = [], hmac.compare_digest
 
     def spy(a, b):
         calls.append((a, b))
         return original(a, b)
-    monkeypatch.setattr(subs.hmac, "compare_digest", spy)
-    assert subs.find_by_token(pdb, sub.token, ("manage",))["id"] == sub.id
-    assert subs.find_by_token(pdb, sub.token[:-2] + "xx", ("manage",)) is None
+    monkeypatch.setattr(token_rules.hmac, "compare_digest", spy)
+    assert token_rules.find_by_token(pdb, sub.token, ("manage",))["id"] == sub.id
+    assert token_rules.find_by_token(pdb, sub.token[:-2] + "xx", ("manage",)) is None
     observed(f"{len(tokens)} distinct tokens, >= {bits} bits; {len(calls)} constant-time comparisons")
     assert len(tokens) == 1000 and bits >= 128 and calls
     assert sub.token.encode() not in (tmp_path / "private.db").read_bytes()
@@ -277,13 +278,13 @@ def test_public_datasette_is_read_only_and_has_no_private_data(tmp_path, observe
     import asyncio
 
     from clausewatch.db import connect, connect_private
-    from clausewatch.digest import subscriptions as subs
-    from clausewatch.serve import build_datasette
+    from clausewatch.digest import signup
+    from clausewatch.web.datasette_app import build_datasette
 
     public, private = tmp_path / "cw.db", tmp_path / "cw-private.db"
     connect(public).close()
     pdb = connect_private(private)
-    subs.subscribe(pdb, None, channel="email", address="ada@example.org", filters={}, confirmed=True)
+    signup.subscribe(pdb, None, channel="email", address="ada@example.org", filters={}, confirmed=True)
     pdb.close()
     ds = build_datasette(public)
 

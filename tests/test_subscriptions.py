@@ -8,7 +8,8 @@ import json
 import pytest
 
 from clausewatch.db import connect_private
-from clausewatch.digest import subscriptions as subs
+from clausewatch.digest import filters as filter_rules
+from clausewatch.digest import tokens as token_rules
 from clausewatch.digest.addresses import AddressError, check_webhook_url, mask_email, mask_url, validate_email
 from clausewatch.digest.run import backoff_delay, is_due
 from tests.fixtures.digest.support import Store, cw, isolate, subscribe_json
@@ -121,7 +122,7 @@ def test_the_command_refuses_a_private_webhook_and_says_how_to_allow_it(tmp_path
 
 @pytest.mark.usefixtures("env")
 def test_tokens_carry_at_least_128_random_bits_and_are_stored_hashed(tmp_path):
-    tokens = {subs.new_token() for _ in range(2000)}
+    tokens = {token_rules.new_token() for _ in range(2000)}
     assert len(tokens) == 2000
     assert not any(t.startswith("-") for t in tokens), "a token the command line takes for an option"
     for token in list(tokens)[:50]:
@@ -131,7 +132,7 @@ def test_tokens_carry_at_least_128_random_bits_and_are_stored_hashed(tmp_path):
     rows = list(connect_private(tmp_path / "cw-private.db")["subscriptions"].rows)
     for sub, row in zip(created, rows, strict=True):
         assert sub["token"].encode() not in raw
-        assert row["token_hash"] == subs.hash_token(sub["token"])
+        assert row["token_hash"] == token_rules.hash_token(sub["token"])
 
 
 @pytest.mark.usefixtures("env")
@@ -145,12 +146,12 @@ def test_tokens_are_compared_in_constant_time(tmp_path, monkeypatch):
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(subs.hmac, "compare_digest", spy)
-    assert subs.find_by_token(pdb, sub["token"], ("manage",))["id"] == sub["id"]
-    assert calls == [(subs.hash_token(sub["token"]),) * 2]
-    assert subs.find_by_token(pdb, sub["token"][:-1] + ("A" if sub["token"][-1] != "A" else "B"), ("manage",)) is None
-    assert subs.find_by_token(pdb, "x\r\n" * 1000, ("manage",)) is None
-    assert subs.find_by_token(pdb, sub["token"], ("confirm",)) is None, "the manage token is not a confirm token"
+    monkeypatch.setattr(token_rules.hmac, "compare_digest", spy)
+    assert token_rules.find_by_token(pdb, sub["token"], ("manage",))["id"] == sub["id"]
+    assert calls == [(token_rules.hash_token(sub["token"]),) * 2]
+    assert token_rules.find_by_token(pdb, sub["token"][:-1] + ("A" if sub["token"][-1] != "A" else "B"), ("manage",)) is None
+    assert token_rules.find_by_token(pdb, "x\r\n" * 1000, ("manage",)) is None
+    assert token_rules.find_by_token(pdb, sub["token"], ("confirm",)) is None, "the manage token is not a confirm token"
 
 
 @pytest.mark.usefixtures("env")
@@ -167,7 +168,7 @@ def test_unsubscribe_erases_the_address_and_the_secret(tmp_path, monkeypatch):
     assert stored["address"] == "" and stored["secret"] is None and stored["unsubscribed_at"]
     assert "already ended" in cw("unsubscribe", sub["token"]).stdout
     assert cw("subscriptions").stdout.strip().endswith("0 subscriptions")
-    unknown = cw("unsubscribe", subs.new_token())
+    unknown = cw("unsubscribe", token_rules.new_token())
     assert unknown.exit_code == 2 and "matches no subscription" in unknown.stderr
 
 
@@ -199,26 +200,26 @@ CHANGE = {"id": 1, "family": "llama-use-policy", "source_family": "llama-use-pol
     ({"family": ["llama-use-policy"], "jurisdiction": ["EU"]}, False),
 ])
 def test_filters(filters, expected):
-    assert subs.matches(CHANGE, filters) is expected
+    assert filter_rules.matches(CHANGE, filters) is expected
 
 
 def test_jurisdiction_filter_includes_subdivisions():
-    assert subs.matches({**CHANGE, "jurisdiction": "US-CA"}, {"jurisdiction": ["US"]})
-    assert not subs.matches({**CHANGE, "jurisdiction": "USA"}, {"jurisdiction": ["US"]})
+    assert filter_rules.matches({**CHANGE, "jurisdiction": "US-CA"}, {"jurisdiction": ["US"]})
+    assert not filter_rules.matches({**CHANGE, "jurisdiction": "USA"}, {"jurisdiction": ["US"]})
 
 
 def test_filter_values_are_checked_against_what_is_tracked():
     known = {"family": {"gemma-terms"}, "jurisdiction": {"EU", "US-CA", "global"}, "kind": {"license"}}
-    ok = subs.normalise_filters({"family": ["gemma-terms", "gemma-terms"], "jurisdiction": ["eu", "US"],
+    ok = filter_rules.normalise_filters({"family": ["gemma-terms", "gemma-terms"], "jurisdiction": ["eu", "US"],
                                  "kind": ["License", "moved"], "tag": ["Restrict"]}, known)
     assert ok == {"family": ["gemma-terms"], "tag": ["restrict"], "kind": ["license", "moved"],
                   "jurisdiction": ["EU", "US"]}
-    with pytest.raises(subs.SubscriptionError, match="--family 'gema-terms' matches no tracked document"):
-        subs.normalise_filters({"family": ["gema-terms"]}, known)
-    with pytest.raises(subs.SubscriptionError, match="--kind 'licence'"):
-        subs.normalise_filters({"kind": ["licence"]}, known)
-    with pytest.raises(subs.SubscriptionError, match="not a valid tag"):
-        subs.normalise_filters({"tag": ["restrict geographic"]}, known)
+    with pytest.raises(filter_rules.SubscriptionError, match="--family 'gema-terms' matches no tracked document"):
+        filter_rules.normalise_filters({"family": ["gema-terms"]}, known)
+    with pytest.raises(filter_rules.SubscriptionError, match="--kind 'licence'"):
+        filter_rules.normalise_filters({"kind": ["licence"]}, known)
+    with pytest.raises(filter_rules.SubscriptionError, match="not a valid tag"):
+        filter_rules.normalise_filters({"tag": ["restrict geographic"]}, known)
 
 
 @pytest.mark.usefixtures("env", "store")

@@ -13,8 +13,9 @@ from sqlite_utils import Database
 from clausewatch import __version__
 from clausewatch.db import now_iso
 from clausewatch.db import subscriptions as store
-from clausewatch.digest.render_mail import change_html, change_text, change_title
-from clausewatch.digest.subscriptions import change_key, change_url, describe_filters, matches, public_url
+from clausewatch.digest.compose import change_html, change_text, change_title
+from clausewatch.digest.filters import change_key, describe_filters, matches
+from clausewatch.digest.links import change_url, public_url
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_LIMIT = 50

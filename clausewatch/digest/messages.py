@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from email.header import Header
 from email.utils import formatdate
 
-from clausewatch.digest.render_mail import digest_html, digest_text
+from clausewatch.digest.compose import digest_html, digest_text
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -73,8 +73,9 @@ def confirmation_message(recipient: str, filters: str, cadence: str, link: str, 
     intro = (f"Someone (hopefully you) asked to receive a {cadence} digest of changes to the licences and "
              f"policies tracked by clausewatch ({filters}).")
     ignore = "If you did not ask for this, ignore this mail: nothing will be sent to you."
-    text = "\n".join([intro, "", "To confirm, open this link:", link, "", ignore]) + "\n"
-    html = digest_html([], intro=intro, footer=["To confirm, open this link: " + link, ignore])
+    step = "To confirm, open this link and press Confirm:"
+    text = "\n".join([intro, "", step, link, "", ignore]) + "\n"
+    html = digest_html([], intro=intro, footer=[f"{step} {link}", ignore])
     return build_mail(sender=sender, recipient=recipient, subject="Confirm your clausewatch subscription",
                       text=text, html=html)
 

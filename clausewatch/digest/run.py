@@ -23,19 +23,12 @@ from clausewatch.db import connect, connect_private, now_iso
 from clausewatch.db import subscriptions as store
 from clausewatch.digest import webhook
 from clausewatch.digest.addresses import mask_email, mask_url
+from clausewatch.digest.compose import change_html, change_text
+from clausewatch.digest.filters import change_key, describe_filters, is_new_for, matches
+from clausewatch.digest.links import change_url, unsubscribe_url
 from clausewatch.digest.mailer import Mailer, MailError
 from clausewatch.digest.messages import digest_message
-from clausewatch.digest.render_mail import change_html, change_text
-from clausewatch.digest.subscriptions import (
-    change_key,
-    change_url,
-    describe_filters,
-    hash_token,
-    is_new_for,
-    matches,
-    new_token,
-    unsubscribe_url,
-)
+from clausewatch.digest.tokens import hash_token, new_token
 
 PERIODS = {"immediate": dt.timedelta(0), "daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
 # a daily job that ran at 06:00:05 yesterday is due again at 06:00:02 today

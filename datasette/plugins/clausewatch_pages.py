@@ -6,13 +6,12 @@
 - ``/-/diff/<old>/<new>``       the changes between two versions rendered inline (<del>/<ins>)
 - ``/-/diff/<new>``             redirects to the diff against the version it replaced
 
-The diff page shows the change detector's rows (``changes``) when it has compared the two versions;
-otherwise it aligns the stored clauses by path, and without clauses the paragraphs of the texts.
-Everything is read through Datasette's read-only connection.
+The diff page shows only what the change detector stored (``changes`` rows, each with its word diff);
+for two versions the detector has not compared it says so. Everything is read through Datasette's
+read-only connection; these plugins import nothing of clausewatch.
 """
 from __future__ import annotations
 
-import difflib
 import html
 import json
 import re
@@ -27,23 +26,13 @@ DB = "clausewatch"
 # ------------------------------------------------------------------ text helpers (pure)
 
 def change_ops(change: dict[str, Any]) -> list[tuple[str, str]]:
-    """``[(equal|delete|insert, words)]`` of a change: the detector's stored word diff, else the project's word
-    diff (``clausewatch.render.diff_ops``, the one `clausewatch diff` and the digests use)."""
-    try:
-        from clausewatch.render import diff_ops
-    except ImportError:  # the configuration directory served without the clausewatch package
-        return _word_diff(change.get("old_text"), change.get("new_text"))
-    return [(op, text) for op, text in diff_ops(change) if text]
-
-
-def _word_diff(old: str | None, new: str | None) -> list[tuple[str, str]]:
-    a, b = (old or "").split(), (new or "").split()
-    ops: list[tuple[str, str]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        for op, words in (("equal", a[i1:i2]),) if tag == "equal" else (("delete", a[i1:i2]), ("insert", b[j1:j2])):
-            if words:
-                ops.append((op, " ".join(words)))
-    return ops
+    """``[(equal|delete|insert, words)]`` of a stored change: the word diff the detector stored with it."""
+    ops = _json_list(change.get("word_diff"))
+    if ops:
+        return [(op, text) for op, text in ops if text]
+    # a change the detector found no shared words in: all of it deleted, all of it inserted
+    return [(op, text) for op, text in (("delete", change.get("old_text")), ("insert", change.get("new_text")))
+            if text]
 
 
 def ops_html(ops: list[tuple[str, str]]) -> str:
@@ -87,45 +76,6 @@ def _json_list(value: Any) -> list:
     except ValueError:
         return []
     return parsed if isinstance(parsed, list) else []
-
-
-def paragraph_changes(old: str, new: str) -> list[dict[str, Any]]:
-    """Changes between two texts by paragraph, for versions the pipeline has not analysed."""
-    a = [p for p in re.split(r"\n\s*\n", old) if p.strip()]
-    b = [p for p in re.split(r"\n\s*\n", new) if p.strip()]
-    out: list[dict[str, Any]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        pairs = max(i2 - i1, j2 - j1)
-        for k in range(pairs):
-            o = a[i1 + k] if i1 + k < i2 else None
-            n = b[j1 + k] if j1 + k < j2 else None
-            out.append({"kind": "modified" if o and n else ("added" if n else "removed"),
-                        "old_path": f"¶ {i1 + k + 1}" if o else None, "new_path": f"¶ {j1 + k + 1}" if n else None,
-                        "old_text": o, "new_text": n, "substantive": None})
-    return out
-
-
-def path_changes(old: list[dict], new: list[dict]) -> list[dict[str, Any]]:
-    """Changes between two clause lists matched by path (no detector rows for this pair)."""
-    old_by = {c["path"]: c for c in old}
-    new_paths = {c["path"] for c in new}
-    out: list[dict[str, Any]] = []
-    for c in new:
-        before = old_by.get(c["path"])
-        if before is None or before["text"] != c["text"]:
-            out.append({"kind": "modified" if before else "added", "old_path": before and c["path"],
-                        "new_path": c["path"], "old_text": before and before["text"], "new_text": c["text"],
-                        "tags_added": sorted(set(_json_list(c["tags"])) - set(_json_list(before and before["tags"]))),
-                        "tags_removed": sorted(set(_json_list(before and before["tags"])) - set(_json_list(c["tags"]))),
-                        "substantive": None, "clause_id": c["id"]})
-    for c in old:
-        if c["path"] not in new_paths:
-            out.append({"kind": "removed", "old_path": c["path"], "new_path": None, "old_text": c["text"],
-                        "new_text": None, "tags_added": [], "tags_removed": _json_list(c["tags"]),
-                        "substantive": None})
-    return out
 
 
 # ------------------------------------------------------------------ queries
@@ -232,29 +182,20 @@ async def diff_page(datasette, request) -> Response:
     rows = await _rows(datasette, """SELECT * FROM clause_changes WHERE new_version_id = :new
         AND (old_version_id = :old OR (old_version_id IS NULL AND :old = :new)) AND via_source IS NULL
         ORDER BY change_id""", {"old": old_id, "new": new_id})
-    method = "detector"
-    if rows:
-        changes = rows
-        for c in changes:
-            c["kind"] = c["change_kind"]
-            for key in ("tags_added", "tags_removed", "entity_changes", "cosmetic_reasons", "word_diff"):
-                c[key] = _json_list(c[key])
-    else:
-        clause_sql = "SELECT id, path, text, tags FROM clauses WHERE version_id = :v ORDER BY ordinal"
-        a, b = await _rows(datasette, clause_sql, {"v": old_id}), await _rows(datasette, clause_sql, {"v": new_id})
-        if a and b:
-            method, changes = "path", path_changes(a, b)
-        else:
-            texts = {r["id"]: r["text"] for r in await _rows(
-                datasette, "SELECT id, text FROM versions WHERE id IN (:a, :b)", {"a": old_id, "b": new_id})}
-            method, changes = "paragraph", paragraph_changes(texts[old_id], texts[new_id])
+    compared = bool(rows) or old_id == new_id or await _one(datasette, """SELECT 1 FROM change_comparisons
+        WHERE new_version_id = :new AND old_version_id = :old""", {"old": old_id, "new": new_id}) is not None
+    changes = rows
+    for c in changes:
+        c["kind"] = c["change_kind"]
+        for key in ("tags_added", "tags_removed", "entity_changes", "cosmetic_reasons"):
+            c[key] = _json_list(c[key])
     counts = {"all": len(changes), "substantive": sum(1 for c in changes if c.get("substantive") == 1)}
     if only_substantive:
         changes = [c for c in changes if c.get("substantive") == 1]
     for c in changes:
         c["diff_html"] = ops_html(change_ops(c))
     return await _render(datasette, request, "cw_diff.html", {
-        "old": old, "new": new, "changes": changes, "method": method, "counts": counts,
+        "old": old, "new": new, "changes": changes, "compared": compared, "counts": counts,
         "only_substantive": only_substantive, "same_source": old["source_pk"] == new["source_pk"],
     })
 

@@ -2,8 +2,9 @@
 
 - Every write action is denied, whoever asks (Datasette 0.65 has no write API, but a plugin or a
   future upgrade must not open one on the public instance).
-- Every request other than GET, HEAD or OPTIONS is answered 405 before Datasette sees it: the
-  instance has no form to post, and Datasette 0.65 answers some POSTs with a 500.
+- Every request other than GET, HEAD or OPTIONS is answered 405 before Datasette sees it: Datasette
+  has no form to post, and 0.65 answers some POSTs with a 500. (The subscription pages, the public
+  process's only write path, are a separate app mounted beside Datasette by ``clausewatch serve``.)
 - Read connections memory-map the database: searches and facets seek rows all over a large file, and
   mmap reads are about twice as fast as read() calls (measured by bench/serve.py).
 - Cells that name a clause, change or version link to the clause and diff pages.
@@ -32,16 +33,11 @@ def prepare_connection(conn):
     conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
 
 
-# the only writes this instance accepts: ending a subscription by its token (mail one-click unsubscribe)
-POST_PATHS = {"/-/subscriptions/unsubscribe"}
-
-
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
         async def read_only(scope, receive, send):
-            if (scope["type"] == "http" and scope.get("method", "GET") not in READ_METHODS
-                    and scope.get("path") not in POST_PATHS):
+            if scope["type"] == "http" and scope.get("method", "GET") not in READ_METHODS:
                 await send({"type": "http.response.start", "status": 405,
                             "headers": [[b"content-type", b"text/plain; charset=utf-8"],
                                         [b"allow", b"GET, HEAD, OPTIONS"]]})

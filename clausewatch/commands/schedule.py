@@ -7,13 +7,9 @@ import time
 
 import click
 
+from clausewatch.commands.options import db_option, iso_day
+from clausewatch.commands.output import fail, print_table
 from clausewatch.config import corpus_dir, db_path, setting
-
-
-def _iso_day(ctx, param, value):
-    from clausewatch.cli import iso_day
-
-    return iso_day(ctx, param, value)
 
 
 def _seconds(name: str, default: float) -> float:
@@ -42,12 +38,11 @@ def _configure_logging() -> None:
 
 
 @click.command()
-@click.option("--db", "db", envvar="CLAUSEWATCH_DB", default=None, show_envvar=True,
-              help="Path of the SQLite database (default: data/clausewatch.db).")
+@db_option
 @click.option("--dry-run", is_flag=True, help="Print every job and its next run time (UTC), then exit.")
 @click.option("--replay", "replay", type=click.Path(file_okay=False), default=None,
               help="Crawl a corpus folder through the replay server instead of the web (passed to every crawl).")
-@click.option("--as-of", "as_of", callback=_iso_day, default=None, metavar="YYYY-MM-DD",
+@click.option("--as-of", "as_of", callback=iso_day, default=None, metavar="YYYY-MM-DD",
               help="With --replay: replay the corpus as it was on that day.")
 @click.option("--every", "every", type=click.FloatRange(min=0.5), default=None, metavar="SECONDS",
               help="Replace every cron by an interval of SECONDS (demos, tests).")
@@ -58,10 +53,9 @@ def schedule(db: str | None, dry_run: bool, replay: str | None, as_of: str | Non
     command in a subprocess. On start, sources whose last scheduled run was missed run at once. Run
     history is in the `job_runs` table. Stop with SIGTERM or Ctrl-C: the running job is stopped cleanly.
     """
-    from clausewatch.cli import fail
     from clausewatch.crawlers.registry import DeclarationError
     from clausewatch.db.connection import StoreError
-    from clausewatch.schedules.daemon import Daemon, ScheduleError, plan_jobs, print_plan
+    from clausewatch.schedules.daemon import Daemon, ScheduleError, plan_jobs, plan_table
     from clausewatch.schedules.jobs import RunOptions, configured_schedules
     from clausewatch.schedules.notify import NotifyConfig
     from clausewatch.schedules.runner import DigestProbe
@@ -84,7 +78,9 @@ def schedule(db: str | None, dry_run: bool, replay: str | None, as_of: str | Non
         if dry_run:
             planned = plan_jobs(options, schedules, readonly=True)
             probe = DigestProbe(options)
-            print_plan(planned, options, sys.stdout, "" if probe.available() else probe.problem)
+            headers, rows, summary = plan_table(planned, options, "" if probe.available() else probe.problem)
+            print_table(headers, rows)
+            click.echo(summary)
             return
         _configure_logging()
         status = Daemon(options, schedules, notify, timeout=timeout, stop_grace=grace).run()

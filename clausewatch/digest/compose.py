@@ -1,6 +1,6 @@
 """Changes in digests: a plain-text part (word diff ``[-old-]{+new+}``) and an HTML part.
 
-The diff itself comes from :mod:`clausewatch.render` (the renderer of ``clausewatch diff``, whose
+The diff itself comes from :mod:`clausewatch.changes.render` (the renderer of ``clausewatch diff``, whose
 ``html_changes`` carries inline styles for mail clients); this module adds what a mail needs around it:
 which document, through which incorporated document, since when, and the link to the change.
 """
@@ -10,7 +10,7 @@ import html
 import re
 from typing import Any
 
-from clausewatch import render
+from clausewatch.changes import render
 
 MAX_CLAUSE_CHARS = 4000
 

@@ -8,7 +8,19 @@ from typing import Any
 
 from clausewatch.crawlers.extract import EXTRACTOR_VERSION, ExtractionError, extract
 from clausewatch.crawlers.pipelines import extraction_key
-from clausewatch.db.documents import add_reextracted_version, latest_version, source_rows, version_snapshots
+from clausewatch.db.documents import (
+    add_reextracted_version,
+    latest_version,
+    source_rows,
+    sync_sources,
+    version_snapshots,
+)
+
+
+def sync_declarations(db, registry) -> None:
+    """Bring the stored sources' declared fields (format, selectors, ...) up to date with the registry,
+    so that a selector edited in a declaration is used at once; sources no longer declared stay as they are."""
+    sync_sources(db, [s.as_row() for s in registry.sources.values()], deactivate_missing=False)
 
 
 def reextract(db, *, source_ids: list[str] | None = None, force: bool = False,

@@ -1,7 +1,4 @@
-"""``clausewatch subscribe | subscriptions | confirm | unsubscribe | digest | feed``: the digest commands.
-
-Registered on the main group in :mod:`clausewatch.cli` (``DIGEST_COMMANDS``).
-"""
+"""``clausewatch subscribe | subscriptions | confirm | unsubscribe | feed``: managing subscriptions."""
 from __future__ import annotations
 
 import json
@@ -10,32 +7,13 @@ from pathlib import Path
 
 import click
 
-from clausewatch.config import db_path, private_db_path
-
-EXIT_ERROR = 2
-db_option = click.option("--db", "db", envvar="CLAUSEWATCH_DB", default=None, show_envvar=True,
-                         help="Path of the public SQLite database (default: data/clausewatch.db); the private "
-                              "database (subscriptions) lies beside it unless private_db is set.")
+from clausewatch.commands.database import open_private, public_path
+from clausewatch.commands.options import db_option
+from clausewatch.commands.output import fail, print_table
 
 
-def _fail(message: str) -> None:
-    click.echo(f"clausewatch: error: {message}", err=True)
-    sys.exit(EXIT_ERROR)
-
-
-def _paths(db: str | None) -> tuple[Path, Path]:
-    public = db_path(db)
-    return public, private_db_path(public)
-
-
-def _private(db: str | None):
-    from clausewatch.db import connect_private
-    from clausewatch.db.connection import StoreError
-
-    try:
-        return connect_private(_paths(db)[1])
-    except StoreError as exc:
-        _fail(str(exc))
+def _public(db: str | None) -> Path:
+    return public_path(db, must_exist=False)
 
 
 def _token(value: str) -> str:
@@ -66,22 +44,22 @@ def _shown(row: dict) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def subscribe(db, email, webhook, feed_only, family, tag, kind, jurisdiction, cadence, confirmed, fmt) -> None:
     """Subscribe an email address, a webhook or an Atom feed to substantive changes."""
+    from clausewatch.digest.filters import SubscriptionError, describe_filters
     from clausewatch.digest.mailer import Mailer
-    from clausewatch.digest.subscriptions import SubscriptionError, describe_filters
-    from clausewatch.digest.subscriptions import subscribe as create
+    from clausewatch.digest.signup import subscribe as create
 
     chosen = [name for name, value in (("--email", email), ("--webhook", webhook), ("--feed", feed_only)) if value]
     if len(chosen) != 1:
-        _fail("give exactly one of --email ADDR, --webhook URL or --feed")
+        fail("give exactly one of --email ADDR, --webhook URL or --feed")
     channel = {"--email": "email", "--webhook": "webhook", "--feed": "feed"}[chosen[0]]
-    public, _ = _paths(db)
+    public = _public(db)
     filters = {"family": family, "tag": tag, "kind": kind, "jurisdiction": jurisdiction}
     try:
         with Mailer() as mailer:
-            sub = create(_private(db), public, channel=channel, address=email or webhook or "", filters=filters,
+            sub = create(open_private(db), public, channel=channel, address=email or webhook or "", filters=filters,
                          cadence=cadence, confirmed=confirmed, mailer=mailer)
     except SubscriptionError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if fmt == "json":
         click.echo(json.dumps({"id": sub.id, "channel": sub.channel, "address": sub.address, "filters": sub.filters,
                                "cadence": sub.cadence, "confirmed": sub.confirmed, "token": sub.token,
@@ -105,9 +83,9 @@ def subscribe(db, email, webhook, feed_only, family, tag, kind, jurisdiction, ca
 def subscriptions(db, show_all, fmt) -> None:
     """List subscriptions with their delivery state (tokens and secrets are never shown)."""
     from clausewatch.db.subscriptions import list_subscriptions
-    from clausewatch.digest.subscriptions import describe_filters
+    from clausewatch.digest.filters import describe_filters
 
-    rows = list_subscriptions(_private(db), include_ended=show_all)
+    rows = list_subscriptions(open_private(db), include_ended=show_all)
     for row in rows:
         row["address"] = _shown(row)
         row["status"] = ("ended" if row["unsubscribed_at"] else "active" if row["confirmed"] else "unconfirmed")
@@ -120,11 +98,7 @@ def subscriptions(db, show_all, fmt) -> None:
              for r in rows]
     headers = ["id", "channel", "address", "cadence", "status", "filters", "delivered", "failures", "last digest",
                "retry at"]
-    cells = [[str(c) for c in row] for row in table]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for r in cells:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    print_table(headers, table, rule=False)
     click.echo(f"{len(rows)} subscriptions")
 
 
@@ -133,13 +107,13 @@ def subscriptions(db, show_all, fmt) -> None:
 @click.argument("token")
 def confirm(db, token) -> None:
     """Confirm an email subscription with the token from its confirmation mail (``-``: read from stdin)."""
-    from clausewatch.digest.subscriptions import SubscriptionError
-    from clausewatch.digest.subscriptions import confirm as do_confirm
+    from clausewatch.digest.filters import SubscriptionError
+    from clausewatch.digest.signup import confirm as do_confirm
 
     try:
-        sub = do_confirm(_private(db), _token(token))
+        sub = do_confirm(open_private(db), _token(token))
     except SubscriptionError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(f"subscription #{sub['id']} confirmed: digests will be sent to {sub['address']}")
 
 
@@ -148,59 +122,17 @@ def confirm(db, token) -> None:
 @click.argument("token")
 def unsubscribe(db, token) -> None:
     """End a subscription (token from `subscribe` or from a digest's unsubscribe link; ``-``: stdin)."""
-    from clausewatch.digest.subscriptions import SubscriptionError
-    from clausewatch.digest.subscriptions import unsubscribe as do_unsubscribe
+    from clausewatch.digest.filters import SubscriptionError
+    from clausewatch.digest.signup import unsubscribe as do_unsubscribe
 
     try:
-        sub, was_active = do_unsubscribe(_private(db), _token(token))
+        sub, was_active = do_unsubscribe(open_private(db), _token(token))
     except SubscriptionError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if was_active:
         click.echo(f"subscription #{sub['id']} ended: nothing more will be sent; its address was erased")
     else:
         click.echo(f"subscription #{sub['id']} had already ended")
-
-
-@click.command()
-@db_option
-@click.option("--dry-run", is_flag=True, help="Print what would be sent; send nothing, mark nothing.")
-@click.option("--cadence", type=click.Choice(["immediate", "daily", "weekly"]), default=None,
-              help="Only subscriptions with this cadence.")
-@click.option("--retry-now", is_flag=True, help="Retry failed deliveries now instead of after their backoff.")
-@click.option("--quiet", "-q", is_flag=True, help="Only the summary line and errors.")
-def digest(db, dry_run, cadence, retry_now, quiet) -> None:
-    """Send each due subscriber the substantive changes matching its filters that it has not received."""
-    from clausewatch.digest.run import DigestError, run_digest
-    from clausewatch.digest.subscriptions import SubscriptionError
-
-    public, private = _paths(db)
-
-    def show(o) -> None:
-        n = f"{len(o.changes)} change{'s' if len(o.changes) != 1 else ''}"
-        who = f"#{o.subscription_id} {o.channel} {o.recipient}"
-        if o.ok is False:
-            click.echo(f"FAILED {who}: {o.error}; retry after {o.next_attempt_at}", err=True)
-            return
-        if quiet:
-            return
-        more = f" (+{o.more} next time)" if o.more else ""
-        click.echo(f"{'would send' if o.ok is None else 'sent'} {n}{more} to {who}"
-                   + (f" ({o.status})" if o.status else ""))
-        if o.ok is None:
-            for c in o.changes:
-                click.echo(f"    {c['source']} › {c.get('new_path') or c.get('old_path')} — {c['kind']}")
-
-    try:
-        report = run_digest(public, private, dry_run=dry_run, cadence=cadence, retry_now=retry_now, progress=show)
-    except (DigestError, SubscriptionError) as exc:
-        _fail(str(exc))
-    verb = "would send" if dry_run else "sent"
-    feeds = f", {report.feeds} feeds written" if report.feeds else ""
-    click.echo(f"digest{' (dry run)' if dry_run else ''}: {report.due} subscriptions due, "
-               f"{verb} {sum(1 for o in report.outcomes if o.ok is not False)} digests "
-               f"({report.changes} changes), {report.failed} failed{feeds}", err=True)
-    if report.failed:
-        sys.exit(EXIT_ERROR)
 
 
 @click.command()
@@ -212,14 +144,14 @@ def feed(db, token, output, limit) -> None:
     """Print (or write) the Atom feed of the subscription the token belongs to."""
     from clausewatch.db import connect
     from clausewatch.digest.feed import subscription_feed, write_atomic
-    from clausewatch.digest.subscriptions import find_by_token
+    from clausewatch.digest.tokens import find_by_token
 
-    public, _ = _paths(db)
-    sub = find_by_token(_private(db), _token(token), ("manage",))
+    public = _public(db)
+    sub = find_by_token(open_private(db), _token(token), ("manage",))
     if sub is None or sub["unsubscribed_at"]:
-        _fail("this token matches no active subscription")
+        fail("this token matches no active subscription")
     if not public.exists():
-        _fail(f"{public}: no database yet; run `clausewatch crawl` first")
+        fail(f"{public}: no database yet; run `clausewatch crawl` first")
     xml = subscription_feed(connect(public, readonly=True), sub, limit=limit)
     if output:
         write_atomic(Path(output), xml)
@@ -227,5 +159,3 @@ def feed(db, token, output, limit) -> None:
     else:
         click.echo(xml, nl=False)
 
-
-DIGEST_COMMANDS = [subscribe, subscriptions, confirm, unsubscribe, digest, feed]

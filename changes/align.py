@@ -1,8 +1,9 @@
 """Align the clauses of two versions of a document and classify what changed. Pure: no I/O.
 
-Clauses are compared by their key tokens (:func:`nlp.cosmetic.key_tokens`) and grouped by the passes
-of ``nlp.align_passes`` (anchors, moved clauses, rare-token candidates, gaps: splits and merges). Each group is then judged: equal key tokens make a cosmetic change (with the normalisation steps
-that were needed as reasons); otherwise :func:`nlp.cosmetic_judge.judge_ops` decides on what is left.
+
+Clauses are compared by their key tokens (:func:`changes.cosmetic.key_tokens`) and grouped by the passes
+of ``changes.passes`` (anchors, moved clauses, rare-token candidates, gaps: splits and merges). Each group is then judged: equal key tokens make a cosmetic change (with the normalisation steps
+that were needed as reasons); otherwise :func:`changes.judge.judge_ops` decides on what is left.
 """
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from clausewatch.nlp.align_passes import Group, Item, align_clauses
-from clausewatch.nlp.cosmetic import (
+from clausewatch.changes.cosmetic import (
     DATE,
     PLACEHOLDER,
     RELEASE,
@@ -31,7 +31,10 @@ from clausewatch.nlp.cosmetic import (
     ladder_reasons,
     mask_urls,
 )
-from clausewatch.nlp.cosmetic_judge import NEGATIONS_MODALS, judge_ops
+from clausewatch.changes.judge import NEGATIONS_MODALS, judge_ops
+from clausewatch.changes.model import Change
+from clausewatch.changes.passes import Group, Item, align_clauses
+from clausewatch.changes.words import word_diff
 
 ALIGN_VERSION = "2"
 
@@ -39,37 +42,6 @@ HEADER_CLAUSES = 6          # the header zone: at most this many leading clauses
 HEADER_WORDS = 25           # ... before the first clause longer than this
 HEADER_LINE_WORDS = 12      # an added/removed header line this short is cosmetic ("header")
 MOVED_RUN_WORDS = 4         # words cut from a clause that match a whole clause elsewhere moved, if this many
-
-
-@dataclass
-class Change:
-    """One changed clause (or group of clauses split or merged) between two versions."""
-
-    kind: str                               # added | removed | modified | moved
-    old_path: str | None
-    new_path: str | None
-    old_text: str | None
-    new_text: str | None
-    substantive: bool
-    cosmetic_reasons: list[str] = field(default_factory=list)
-    word_diff: list[tuple[str, str]] = field(default_factory=list)   # (equal|insert|delete, text)
-    tags_added: list[str] = field(default_factory=list)
-    tags_removed: list[str] = field(default_factory=list)
-    entity_changes: list[dict[str, Any]] = field(default_factory=list)
-    old_ordinals: list[int] = field(default_factory=list)
-    new_ordinals: list[int] = field(default_factory=list)
-    similarity: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind, "old_path": self.old_path, "new_path": self.new_path,
-            "old_text": self.old_text, "new_text": self.new_text, "substantive": self.substantive,
-            "cosmetic_reasons": list(self.cosmetic_reasons), "tags_added": list(self.tags_added),
-            "tags_removed": list(self.tags_removed), "entity_changes": list(self.entity_changes),
-            "word_diff": [list(op) for op in self.word_diff], "old_ordinals": list(self.old_ordinals),
-            "new_ordinals": list(self.new_ordinals),
-            "similarity": None if self.similarity is None else round(self.similarity, 3),
-        }
 
 
 # ------------------------------------------------------------------ public
@@ -181,29 +153,6 @@ def merge_contexts(a: DocContext, b: DocContext) -> DocContext:
     return DocContext(release_names=list(dict.fromkeys(a.release_names + b.release_names)),
                       release_dates=a.release_dates | b.release_dates,
                       bare_names=list(dict.fromkeys(a.bare_names + b.bare_names)))
-
-
-def word_diff(old: str | None, new: str | None) -> list[tuple[str, str]]:
-    """Word-level diff of two texts: [(equal|insert|delete, words)], adjacent words of one op joined."""
-    a, b = (old or "").split(), (new or "").split()
-    sm = SequenceMatcher(None, a, b, autojunk=len(a) + len(b) > 6000)
-    ops: list[tuple[str, str]] = []
-
-    def emit(op: str, words: list[str]) -> None:
-        if not words:
-            return
-        if ops and ops[-1][0] == op:
-            ops[-1] = (op, ops[-1][1] + " " + " ".join(words))
-        else:
-            ops.append((op, " ".join(words)))
-
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        if tag == "equal":
-            emit("equal", a[i1:i2])
-        else:
-            emit("delete", a[i1:i2])
-            emit("insert", b[j1:j2])
-    return ops
 
 
 # ------------------------------------------------------------------ preparation

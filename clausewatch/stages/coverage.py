@@ -7,6 +7,7 @@ from typing import Any
 
 from clausewatch.crawlers.registry import Registry
 from clausewatch.crawlers.replay import load_manifest
+from clausewatch.db.documents import last_fetch_error, snapshot_versions
 
 
 def corpus_coverage(db, corpus: Path, registry: Registry) -> list[dict[str, Any]]:
@@ -16,9 +17,7 @@ def corpus_coverage(db, corpus: Path, registry: Registry) -> list[dict[str, Any]
     for rel in sorted(load_manifest(corpus)):
         path = corpus / rel
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-        snap = db.execute("SELECT id FROM snapshots WHERE sha256 = ?", [digest]).fetchone() if digest else None
-        versions = [r[0] for r in db.execute(
-            "SELECT version_id FROM version_snapshots WHERE snapshot_id = ?", [snap[0]])] if snap else []
+        snap, versions = snapshot_versions(db, digest) if digest else (None, [])
         source = mapped.get(rel)
         if versions:
             status, reason = "stored", f"version {', '.join(map(str, versions))}"
@@ -32,9 +31,6 @@ def corpus_coverage(db, corpus: Path, registry: Registry) -> list[dict[str, Any]
             status, reason = "not mapped", (f"part of the package of {parent}" if parent
                                             else "no source lists it in `replay:`")
         else:
-            err = db.execute("""SELECT f.error FROM fetches f JOIN sources s ON s.id = f.source_id
-                                WHERE s.source_id = ? AND f.error IS NOT NULL ORDER BY f.id DESC LIMIT 1""",
-                             [source]).fetchone()
-            status, reason = "not stored", (err[0] if err else "not fetched yet")
+            status, reason = "not stored", last_fetch_error(db, source) or "not fetched yet"
         rows.append({"path": rel, "source": source, "status": status, "reason": reason})
     return rows

@@ -4,7 +4,7 @@ A clause text goes through a ladder of normalisations (markup, bullets, numberin
 case, the document's own release dates and version names, punctuation, spelling). Two texts whose
 *key tokens* (the top of the ladder) are equal differ only cosmetically; the steps needed to make
 them equal are the cosmetic reasons. What is left after the ladder is judged difference by difference
-in ``nlp.cosmetic_judge``. Pure: no I/O.
+in ``changes.judge``. Pure: no I/O.
 """
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-from clausewatch.nlp.cosmetic import SENTINELS
+from clausewatch.changes.cosmetic import SENTINELS
 
 ANCHOR_SIMILARITY = 0.8     # an in-order pair this similar is the same clause, edited
 MOVED_SIMILARITY = 0.75     # an out-of-order pair this similar (and of similar length) is a moved clause

@@ -97,11 +97,6 @@ def version_row(db: Database, version_id: int) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def source_row(db: Database, source_id: str) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM sources WHERE source_id = ?", [source_id]))
-    return rows[0] if rows else None
-
-
 def incorporating_sources(db: Database, source_pk: int) -> list[dict[str, Any]]:
     """Sources whose declaration incorporates the source ``source_pk`` (a licence and its use policy)."""
     return list(db.query(
@@ -115,7 +110,7 @@ def record_comparison(db: Database, *, source_pk: int, new_version: dict[str, An
                       seconds: float | None = None) -> dict[str, int]:
     """Store the changes found for ``new_version`` (replacing those of any earlier detector) atomically.
 
-    Each change dict has the keys of ``nlp.align.Change.to_json()``. Changes are recorded for the
+    Each change dict has the keys of ``changes.align.Change.to_json()``. Changes are recorded for the
     source itself and, with scope ``incorporated``, for every source that incorporates it.
     """
     now = now_iso()

@@ -1,7 +1,7 @@
 """Changes for people and for scripts: terminal table, JSON lines, Markdown and HTML.
 
-Every renderer takes changes as dicts with the keys of ``nlp.align.Change.to_json()`` (stored
-``changes`` rows decoded by ``db.changes.changes_of`` have the same keys). :func:`html_changes` is the
+Every renderer takes changes as dicts with the keys of ``changes.Change.to_json()`` (stored
+``changes`` rows decoded by ``db.comparisons.changes_of`` have the same keys). :func:`html_changes` is the
 fragment the digest emails embed: it carries inline ``style`` attributes, so mail clients that drop
 ``<style>`` still show insertions and deletions.
 """
@@ -13,10 +13,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from clausewatch.changes.words import diff_ops, elide
+
 FORMATS = ("table", "jsonl", "md", "html")
 JSON_KEYS = ("kind", "old_path", "new_path", "old_text", "new_text", "substantive", "cosmetic_reasons",
              "tags_added", "tags_removed", "entity_changes")
-CONTEXT_WORDS = 8
 MAX_TEXT = 600
 
 _RED, _GREEN, _BOLD, _DIM, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[1m", "\x1b[2m", "\x1b[0m"
@@ -64,35 +65,6 @@ def path_of(change: dict[str, Any]) -> str:
     if old and new and old != new:
         return f"{old} -> {new}"
     return new or old or "?"
-
-
-def diff_ops(change: dict[str, Any]) -> list[tuple[str, str]]:
-    ops = change.get("word_diff")
-    if ops:
-        return [(op, text) for op, text in ops]
-    if change.get("old_text") and change.get("new_text"):
-        from clausewatch.nlp.align import word_diff
-
-        return word_diff(change["old_text"], change["new_text"])
-    return [("delete", change["old_text"])] if change.get("old_text") else [("insert", change.get("new_text") or "")]
-
-
-def elide(ops: list[tuple[str, str]], context: int = CONTEXT_WORDS) -> list[tuple[str, str]]:
-    """Long unchanged stretches shortened to ``context`` words on each side of a change."""
-    out = []
-    for k, (op, text) in enumerate(ops):
-        if op != "equal":
-            out.append((op, text))
-            continue
-        words = text.split()
-        keep_head = context if k > 0 else 0
-        keep_tail = context if k < len(ops) - 1 else 0
-        if len(words) <= keep_head + keep_tail + 2:
-            out.append((op, text))
-            continue
-        head, tail = " ".join(words[:keep_head]), " ".join(words[len(words) - keep_tail:] if keep_tail else [])
-        out.append(("equal", " ".join(p for p in (head, "…", tail) if p)))
-    return out
 
 
 def entity_text(e: dict[str, Any]) -> str:

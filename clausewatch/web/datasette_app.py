@@ -1,10 +1,11 @@
-"""`clausewatch serve`: the public, read-only Datasette over the tracker database.
+"""The public, read-only Datasette over the tracker database (served by `clausewatch serve`).
 
 The configuration directory (``datasette/``: metadata.yml, settings.json, templates/, plugins/, static/)
 is read here and the database path is passed explicitly: the configuration directory never holds a
 database, and the database is never opened as immutable (the crawler writes to it while we serve).
 Only the public database is attached, under the fixed name ``clausewatch``; the private database
-(subscriptions, tokens, delivery log) is a separate file that this process never opens.
+(subscriptions, tokens, delivery log) is never attached: only the subscription pages of
+:mod:`clausewatch.web.signup_pages`, mounted beside Datasette by :mod:`clausewatch.web.app`, open it.
 """
 from __future__ import annotations
 
@@ -14,10 +15,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import click
 import yaml
-
-from clausewatch.config import db_path, private_db_path
 
 DATABASE_NAME = "clausewatch"
 
@@ -28,7 +26,7 @@ class ServeError(RuntimeError):
 
 def config_dir() -> Path:
     """The Datasette configuration directory (``CLAUSEWATCH_DATASETTE_DIR`` or the repository's ``datasette/``)."""
-    return Path(os.environ.get("CLAUSEWATCH_DATASETTE_DIR", Path(__file__).resolve().parents[1] / "datasette"))
+    return Path(os.environ.get("CLAUSEWATCH_DATASETTE_DIR", Path(__file__).resolve().parents[2] / "datasette"))
 
 
 def load_metadata(directory: Path | None = None) -> dict[str, Any]:
@@ -99,26 +97,4 @@ def build_datasette(path: Path, *, directory: Path | None = None, settings: dict
     ds.remove_database("_memory")
     # mutable (mode=ro reads, never immutable): the crawler writes to this file while we serve
     ds.add_database(Database(ds, path=str(path), is_mutable=True), name=DATABASE_NAME)
-    # never attached: only the confirm/unsubscribe link handlers open it, for one token operation
-    ds.clausewatch_private_db = str(private_db_path(path))
     return ds
-
-
-@click.command("serve")
-@click.option("--db", "db", envvar="CLAUSEWATCH_DB", default=None, show_envvar=True,
-              help="Path of the SQLite database (default: data/clausewatch.db).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-def serve(db: str | None, host: str, port: int) -> None:
-    """Serve the tracker database read-only with Datasette (search, facets, diffs, feeds, charts)."""
-    import uvicorn
-
-    from clausewatch.cli import fail
-
-    path = db_path(db)
-    try:
-        ds = build_datasette(path)
-    except ServeError as exc:
-        fail(str(exc))
-    click.echo(f"serving {path} on http://{host}:{port}/ (read-only; Ctrl-C stops)", err=True)
-    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)

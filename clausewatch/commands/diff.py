@@ -18,9 +18,10 @@ from typing import Any
 
 import click
 
-from clausewatch.render import FORMATS, render
+from clausewatch.changes.render import FORMATS, render
+from clausewatch.commands.output import fail
 
-EXIT_SAME, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
+EXIT_SAME, EXIT_CHANGED = 0, 1
 STORED = re.compile(r"^(?P<source>[a-z0-9][a-z0-9.\-]*[a-z0-9])@(?P<which>[^@/\\]+)$")
 
 
@@ -66,16 +67,17 @@ def _file_side(path: Path) -> Side:
 
 
 def _stored_side(source_id: str, which: str, db_path: Path | None) -> Side:
-    from clausewatch.changes import version_clauses
     from clausewatch.config import db_path as default_db_path
     from clausewatch.db import connect
-    from clausewatch.db.changes import latest_stored_version, source_row, version_on, version_row
+    from clausewatch.db.comparisons import latest_stored_version, version_on, version_row
+    from clausewatch.db.documents import source_by_id
+    from clausewatch.stages.detect import version_clauses
 
     path = db_path or default_db_path()
     if not path.is_file():
         raise DiffInputError(f"{source_id}@{which}: no database at {path} (run `clausewatch crawl` or pass --db)")
     db = connect(path, readonly=True)
-    source = source_row(db, source_id)
+    source = source_by_id(db, source_id)
     if source is None:
         raise DiffInputError(f"{source_id}@{which}: unknown source {source_id!r} in {path}")
     version: dict[str, Any] | None
@@ -102,16 +104,24 @@ def _stored_side(source_id: str, which: str, db_path: Path | None) -> Side:
 
 
 def _compare(old: str, new: str, db_path: Path | None) -> tuple[list[dict[str, Any]], Side, Side]:
-    from clausewatch.nlp.align import compare
+    from clausewatch.changes import compare
 
     before, after = resolve(old, db_path), resolve(new, db_path)
     changes = compare(before.clauses, after.clauses, old_text=before.text, new_text=after.text)
     return [c.to_json() for c in changes], before, after
 
 
-def _fail(message: str) -> None:
-    click.echo(f"clausewatch: error: {message}", err=True)
-    sys.exit(EXIT_ERROR)
+def _refuse_overwriting_an_input(output: Path, *inputs: str) -> None:
+    """``-o`` naming OLD or NEW (by any path spelling or link) would destroy what is being compared."""
+    for spec in inputs:
+        path = Path(spec)
+        try:
+            same = path.exists() and output.exists() and output.resolve().samefile(path.resolve())
+        except OSError:
+            same = False
+        if same or (path.exists() and output.resolve() == path.resolve()):
+            raise DiffInputError(f"-o {output}: is the input {spec}; refusing to overwrite what is being compared "
+                                 "(write to another file)")
 
 
 def use_color(stream: Any) -> bool:
@@ -136,6 +146,8 @@ def diff(old: str, new: str, fmt: str, substantive_only: bool, output: str | Non
     Exit status: 0 no substantive change, 1 substantive changes, 2 error.
     """
     try:
+        if output:
+            _refuse_overwriting_an_input(Path(output), old, new)
         changes, before, after = _compare(old, new, Path(db) if db else None)
         shown = [c for c in changes if c["substantive"]] if substantive_only else changes
         if output:
@@ -150,10 +162,10 @@ def diff(old: str, new: str, fmt: str, substantive_only: bool, output: str | Non
                                 color=fmt == "table" and use_color(stream)))
             stream.flush()
     except DiffInputError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except Exception as exc:  # exit 1 means "substantive changes": any crash must say 2
         if os.environ.get("CLAUSEWATCH_DEBUG"):
             raise
-        _fail(f"comparing {old} with {new} failed: {type(exc).__name__}: {exc} (CLAUSEWATCH_DEBUG=1 for a traceback)")
+        fail(f"comparing {old} with {new} failed: {type(exc).__name__}: {exc} (CLAUSEWATCH_DEBUG=1 for a traceback)")
     substantive = any(c["substantive"] for c in changes)
     sys.exit(EXIT_CHANGED if substantive else EXIT_SAME)

@@ -152,7 +152,7 @@ def _crawl(db_path: Path, registry: Registry, *, source_ids: list[str] | None, r
     if closed and progress:
         print(f"  closed {closed} crawl run(s) left open by a killed process", file=sys.stderr)
     sync_sources(db, [s.as_row() for s in registry.sources.values()])
-    from clausewatch.reextract import reextract
+    from clausewatch.stages.reextract import reextract
 
     reextract(db, source_ids=source_ids, progress=progress)  # only sources whose extractor/selectors changed
     replay = None

@@ -1,6 +1,6 @@
 """What is left after the cosmetic normalisations: is each remaining difference cosmetic or substantive?
 
-:func:`judge_ops` looks at the differences between two clauses' key tokens (``nlp.cosmetic.key_tokens``)
+:func:`judge_ops` looks at the differences between two clauses' key tokens (``changes.cosmetic.key_tokens``)
 that no normalisation removed, one by one: a typo fixed, a duplicated word or an article, URLs only,
 the release's own name or date, a template placeholder filled in, footnote calls, a cross-reference
 following a renumbering, words that are a heading in the other document. Anything else is substantive.
@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from clausewatch.nlp.cosmetic import DATE, PLACEHOLDER, RELEASE, SENTINELS, URL
+from clausewatch.changes.cosmetic import DATE, PLACEHOLDER, RELEASE, SENTINELS, URL
 
 NEGATIONS_MODALS = {
     "not", "no", "never", "nor", "none", "neither", "without", "except", "unless", "only", "may", "must",

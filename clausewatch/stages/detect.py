@@ -19,14 +19,15 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-from clausewatch.db.changes import (
+from clausewatch.changes import ALIGN_VERSION, compare
+from clausewatch.db.clauses import clauses_of, version_text
+from clausewatch.db.comparisons import (
     previous_release_version,
     previous_version,
     record_comparison,
     versions_to_compare,
 )
-from clausewatch.db.clauses import clauses_of, version_text
-from clausewatch.nlp.align import ALIGN_VERSION, compare
+from clausewatch.db.documents import source_id_of
 from clausewatch.nlp.model import Clause, Entity, Segment, TagHit
 from clausewatch.nlp.version import NLP_VERSION
 
@@ -117,8 +118,7 @@ def detect_changes(db, *, source_ids: Iterable[str] | None = None, progress: boo
         totals["substantive"] += result["substantive"]
         totals["incorporated_rows"] += result["rows"] - result["changes"]
         if progress:
-            other = db.execute("SELECT source_id FROM sources WHERE id = ?", [old["source_id"]]).fetchone()[0] \
-                if old else None
+            other = source_id_of(db, old["source_id"]) if old else None
             against = f"{other} v{old['seq']} ({scope})" if old else "nothing before it"
             print(f"  [{k:>3}/{len(todo)}] {new['source']} v{new['seq']} vs {against}: "
                   f"{result['substantive']} substantive of {result['changes']} changes",

@@ -1,0 +1,53 @@
+"""``clausewatch crawl``: fetch the declared sources (or replay a corpus) and store new versions."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from clausewatch.commands.database import open_public, public_path
+from clausewatch.commands.options import db_option, iso_day, quiet_option
+from clausewatch.commands.output import EXIT_ERROR, fail
+from clausewatch.commands.process import process_and_detect
+from clausewatch.config import corpus_dir
+
+
+@click.command()
+@db_option
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Crawl only this source (repeatable).")
+@click.option("--replay", "replay", type=click.Path(file_okay=False), default=None,
+              help="Replay a corpus folder (laid out like ../shared/corpus) from a local HTTP server.")
+@click.option("--as-of", "as_of", callback=iso_day, default=None, metavar="YYYY-MM-DD",
+              help="With --replay: serve each document as it was on that day.")
+@click.option("--discovery", "discovery_ids", multiple=True, metavar="ID",
+              help="Only read this discovery listing and fetch the new documents it reveals (repeatable).")
+@click.option("--no-process", is_flag=True, help="Do not segment and tag what was fetched.")
+@quiet_option
+def crawl(db: str | None, source_ids: tuple[str, ...], replay: str | None, as_of: str | None,
+          discovery_ids: tuple[str, ...], no_process: bool, quiet: bool) -> None:
+    """Fetch the declared sources politely and store new versions."""
+    from clausewatch.crawlers.registry import DeclarationError
+    from clausewatch.crawlers.replay import ReplayError
+    from clausewatch.stages.crawl import CrawlError, run_crawl
+
+    if as_of and not replay:
+        fail("--as-of needs --replay (the live web has no past)")
+    path = public_path(db, must_exist=False)
+    replay_dir = None
+    if replay:
+        replay_dir = corpus_dir(replay)
+        if not (replay_dir / "MANIFEST.yaml").is_file():
+            fail(f"{replay_dir}: not a corpus folder (no MANIFEST.yaml)")
+    try:
+        run = run_crawl(path, source_ids=list(source_ids) or None, replay_dir=replay_dir, as_of=as_of,
+                        progress=not quiet, discovery_ids=list(discovery_ids) or None)
+    except (CrawlError, DeclarationError, ReplayError) as exc:
+        fail(str(exc))
+    click.echo(f"crawl #{run['id']} {run['status']}: {run['sources']} sources, {run['requests']} requests, "
+               f"{run['new_versions']} new versions, {run['technical']} re-extractions, "
+               f"{run['not_modified'] + run['unchanged']} unchanged, {run['held']} held, {run['errors']} errors",
+               err=quiet is False)
+    if not no_process:
+        process_and_detect(open_public(db), list(source_ids) or None, quiet)
+    if run["status"] != "ok":
+        sys.exit(EXIT_ERROR)

@@ -1,0 +1,37 @@
+"""``clausewatch process``: segment, tag and compare stored versions."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from clausewatch.commands.database import open_public
+from clausewatch.commands.options import db_option, quiet_option, source_option
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+
+def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool) -> None:
+    """Analyse every version the current pipeline has not processed, then detect changes."""
+    from clausewatch.stages.detect import detect_changes
+    from clausewatch.stages.process import process_versions
+
+    result = process_versions(db, source_ids=source_ids, progress=not quiet)
+    if not quiet:
+        click.echo(f"processed {result['versions']} versions into {result['clauses']} clauses "
+                   f"in {result['seconds']} s (pipeline {result['pipeline_version']})", err=True)
+    found = detect_changes(db, source_ids=source_ids, progress=not quiet)
+    if not quiet:
+        click.echo(f"compared {found['versions']} versions: {found['substantive']} substantive of "
+                   f"{found['changes']} changes in {found['seconds']} s (detector {found['detector_version']})",
+                   err=True)
+
+
+@click.command()
+@db_option
+@source_option
+@quiet_option
+def process(db: str | None, source_ids: tuple[str, ...], quiet: bool) -> None:
+    """Segment, tag and extract entities from stored versions not yet processed."""
+    process_and_detect(open_public(db), list(source_ids) or None, quiet)

@@ -15,7 +15,32 @@ from typing import Any
 import jsonschema
 import yaml
 
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 4x faster
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 4x faster
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping that gives one key twice (YAML keeps the last silently: a declaration's typo)."""
+
+    def __init__(self, key: str, mark) -> None:
+        super().__init__(f"field {key!r} is given twice")
+        self.problem, self.problem_mark = f"field {key!r} is given twice", mark
+
+
+class SAFE_LOADER(_BASE_LOADER):  # noqa: N801 - a loader class named like the constant it replaces
+    """The safe loader, refusing duplicate keys."""
+
+
+def _mapping_without_duplicates(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise DuplicateKeyError(str(key), key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+SAFE_LOADER.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 SOURCES_DIR = Path(__file__).parent / "sources"
 
@@ -287,6 +312,7 @@ def load_file(path: Path) -> Source | Discovery:
 class Registry:
     sources: dict[str, Source] = field(default_factory=dict)
     discoveries: dict[str, Discovery] = field(default_factory=dict)
+    directory: Path | None = None
 
     def all_ids(self) -> list[str]:
         return sorted([*self.sources, *self.discoveries])
@@ -297,7 +323,7 @@ def load_registry(directory: Path | str | None = None) -> Registry:
     directory = Path(directory or os.environ.get("CLAUSEWATCH_SOURCES") or SOURCES_DIR)
     if not directory.is_dir():
         raise DeclarationError(f"{directory}: source directory not found")
-    registry = Registry()
+    registry = Registry(directory=directory)
     for path in sorted(directory.glob("*.yaml")):
         item = load_file(path)
         other = registry.sources.get(item.id) or registry.discoveries.get(item.id)

@@ -10,12 +10,33 @@ from sqlite_utils import Database
 from clausewatch.db.connection import now_iso, source_filter
 
 
-def versions_to_process(db: Database, pipeline_version: str, source_ids: Iterable[str] | None = None) -> list[dict]:
-    """Versions not yet processed by this pipeline version, oldest first."""
+def versions_to_process(db: Database, pipeline_version: str, source_ids: Iterable[str] | None = None, *,
+                        retry_failed: bool = False) -> list[dict]:
+    """Versions not yet processed by this pipeline version, oldest first (with ``retry_failed``, also those
+    whose processing by this pipeline version failed)."""
     sql = """SELECT v.id, v.source_id, v.seq, s.source_id AS source FROM versions v JOIN sources s ON s.id = v.source_id
              WHERE (v.pipeline_version IS NULL OR v.pipeline_version != ?)"""
+    params: list[Any] = [pipeline_version]
+    if not retry_failed:
+        sql += " AND (v.failed_pipeline_version IS NULL OR v.failed_pipeline_version != ?)"
+        params.append(pipeline_version)
     where, ids = source_filter(source_ids)
-    return list(db.query(sql + where + " ORDER BY v.id", [pipeline_version, *ids]))
+    return list(db.query(sql + where + " ORDER BY v.id", [*params, *ids]))
+
+
+def record_processing_error(db: Database, version_id: int, pipeline_version: str, error: str) -> None:
+    """The analysis of a version by this pipeline version failed: keep the reason (and any earlier clauses,
+    still marked with the pipeline version that made them); it is not tried again by this pipeline version."""
+    db["versions"].update(version_id, {"failed_pipeline_version": pipeline_version, "processed_at": now_iso(),
+                                       "process_error": error[:2000]})
+
+
+def processing_errors(db: Database) -> list[dict[str, Any]]:
+    """Versions whose latest analysis failed, with their source id."""
+    return list(db.query("""SELECT v.id, v.seq, v.failed_pipeline_version, v.process_error, v.processed_at,
+                                   s.source_id AS source
+                            FROM versions v JOIN sources s ON s.id = v.source_id
+                            WHERE v.process_error IS NOT NULL ORDER BY v.id"""))
 
 
 def version_text(db: Database, version_id: int) -> str:
@@ -64,7 +85,8 @@ def replace_clauses(db: Database, version_id: int, clauses: list[dict[str, Any]]
         db.conn.executemany(
             """INSERT INTO entities (clause_id, type, text, value, value_number, unit, currency, start, "end")
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""", entity_rows)
-        db["versions"].update(version_id, {"pipeline_version": pipeline_version, "processed_at": now_iso()})
+        db["versions"].update(version_id, {"pipeline_version": pipeline_version, "processed_at": now_iso(),
+                                           "process_error": None, "failed_pipeline_version": None})
     return len(clauses)
 
 

@@ -107,7 +107,7 @@ def incorporating_sources(db: Database, source_pk: int) -> list[dict[str, Any]]:
 
 def record_comparison(db: Database, *, source_pk: int, new_version: dict[str, Any], old_version_id: int | None,
                       scope: str, detector_version: str, changes: list[dict[str, Any]],
-                      seconds: float | None = None) -> dict[str, int]:
+                      seconds: float | None = None, error: str | None = None) -> dict[str, int]:
     """Store the changes found for ``new_version`` (replacing those of any earlier detector) atomically.
 
     Each change dict has the keys of ``changes.align.Change.to_json()``. Changes are recorded for the
@@ -131,7 +131,7 @@ def record_comparison(db: Database, *, source_pk: int, new_version: dict[str, An
         db["change_comparisons"].insert({
             "source_id": source_pk, "new_version_id": new_version["id"], "old_version_id": old_version_id,
             "scope": scope, "detector_version": detector_version, "compared_at": now, "changes": len(changes),
-            "substantive": sum(1 for c in changes if c["substantive"]), "seconds": seconds,
+            "substantive": sum(1 for c in changes if c["substantive"]), "seconds": seconds, "error": error,
         })
     return {"changes": len(changes), "rows": len(rows), "substantive": sum(1 for c in changes if c["substantive"])}
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -76,6 +78,41 @@ def connect(path: str | Path, *, readonly: bool = False) -> Database:
     return _open(path, public, readonly=readonly)
 
 
+PRIVATE_MODE = 0o600
+_log = logging.getLogger("clausewatch.db")
+
+
+def secure_private_files(path: str | Path) -> list[str]:
+    """Make the private database and its WAL/SHM files readable by their owner only (mode 600).
+
+    Returns a line for each file that was readable or writable by others, which is fixed here."""
+    fixed = []
+    for name in (Path(path), Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = name.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            os.chmod(name, PRIVATE_MODE)
+            fixed.append(f"{name}: was mode {mode:o} (subscriber addresses and secrets readable by others); now 600")
+    return fixed
+
+
 def connect_private(path: str | Path) -> Database:
-    """The private database (subscriptions, tokens, delivery log); never published."""
-    return _open(path, private)
+    """The private database (subscriptions, tokens, delivery log); never published. Created with mode 600,
+    and set back to 600 (with a warning) if it, or its WAL or SHM file, is readable by others."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, PRIVATE_MODE))
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create database: {exc.strerror or exc}") from None
+    for line in secure_private_files(path):
+        _log.warning("clausewatch: warning: %s", line)
+    db = _open(path, private)
+    for line in secure_private_files(path):   # the WAL and SHM files SQLite just created
+        _log.warning("clausewatch: warning: %s", line)
+    return db

@@ -382,3 +382,16 @@ def p003_web_requests(db: Database) -> None:
         CREATE INDEX idx_web_requests_at ON web_requests(action, at);
         """
     )
+
+
+@public()
+def m1901_processing_errors(db: Database) -> None:
+    # a version whose analysis failed keeps its error (and is not analysed again until the pipeline changes);
+    # a comparison that could not be made keeps its reason: one document's failure never stops the others
+    db.executescript(
+        """
+        ALTER TABLE versions ADD COLUMN process_error TEXT;
+        ALTER TABLE versions ADD COLUMN failed_pipeline_version TEXT;
+        ALTER TABLE change_comparisons ADD COLUMN error TEXT;
+        """
+    )

@@ -100,6 +100,8 @@ SELECT s.id AS source_pk, s.source_id AS source, s.title AS document, s.family, 
        (SELECT COUNT(*) FROM versions v WHERE v.source_id = s.id) AS versions,
        (SELECT COUNT(*) FROM held_versions h WHERE h.source_id = s.id AND h.status = 'pending') AS held_pending,
        (SELECT COUNT(*) FROM fetches f WHERE f.source_id = s.id AND f.outcome IN ('error', 'gone')) AS failed_fetches,
+       (SELECT v.process_error FROM versions v WHERE v.source_id = s.id AND v.process_error IS NOT NULL
+        ORDER BY v.seq DESC LIMIT 1) AS processing_error,
        s.url AS source_url
 FROM sources s
 ORDER BY s.family, s.source_id""",

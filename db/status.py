@@ -10,5 +10,7 @@ def source_status(db: Database) -> list[dict[str, Any]]:
     return list(db.query(
         """SELECT s.source_id, s.status, s.active, s.last_fetch_at, s.last_success_at, s.last_change_at,
                   s.last_error, s.consecutive_failures,
-                  (SELECT COUNT(*) FROM versions v WHERE v.source_id = s.id) AS versions
+                  (SELECT COUNT(*) FROM versions v WHERE v.source_id = s.id) AS versions,
+                  (SELECT v.process_error FROM versions v WHERE v.source_id = s.id AND v.process_error IS NOT NULL
+                   ORDER BY v.seq DESC LIMIT 1) AS processing_error
            FROM sources s WHERE s.active = 1 ORDER BY s.source_id"""))

@@ -17,13 +17,30 @@ _REF_WORDS = {"section", "sections", "article", "articles", "paragraph", "paragr
               "subparagraph", "sec.", "part", "title", "schedule", "exhibit", "appendix", "§"}
 
 
+# Markdown emphasis: a run of 1-3 asterisks that opens (not after a word character, before a non-space)
+# and the same run that closes it (after a non-space, not before a word character). Any other asterisk is
+# text: "5 * 3", "2**8", a footnote mark "dollars*" and a lone "*" all stay.
+_EMPHASIS = re.compile(r"(?<![\w*])(\*{1,3})(?=[^\s*])(.+?)(?<=[^\s*])\1(?![\w*])", re.S)
+
+
+def strip_emphasis(text: str) -> str:
+    """``**bold**`` and ``*italic*`` -> their words; every other ``*`` kept."""
+    if "*" not in text:
+        return text
+    previous = None
+    while previous != text:   # nested: ***a** b* and the like
+        previous, text = text, _EMPHASIS.sub(r"\2", text)
+    return text
+
+
 def clean(text: str) -> str:
-    """Whitespace collapsed, hyphenated line breaks joined, Markdown emphasis and heading marks dropped."""
+    """Whitespace collapsed, hyphenated line breaks joined, Markdown emphasis and heading marks dropped
+    (emphasis marks only: an asterisk that is not markup is kept)."""
     if "-\n" in text:
         text = _HYPHEN_BREAK.sub("-", text)
     if "\\" in text:
         text = _MD_ESCAPE.sub(r"\1", text)
-    text = " ".join(text.replace("*", "").split())
+    text = " ".join(strip_emphasis(text).split())
     return text.lstrip("#").lstrip() if text.startswith("#") else text
 
 

@@ -166,6 +166,8 @@ class Runner:
         if returncode is None:
             return "failed", output or "could not start", None
         if returncode != 0 and not (signalled and finished_anyway):
+            if spec.kind == "crawl" and result and result["last_outcome"] in ("error", "gone") and result["error"]:
+                return "failed", result["error"], None    # the fetch's own error says more than the exit code
             return "failed", f"exit code {returncode}: {error_line(output)}", None
         if not crawls:
             return "ok", None, last_line(output)

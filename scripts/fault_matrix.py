@@ -24,11 +24,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_FILES = ["tests/test_faults_http.py", "tests/test_faults_documents.py", "tests/test_faults_crash.py",
-              "tests/test_fuzz.py", "tests/test_security.py"]
+              "tests/test_faults_input.py", "tests/test_fuzz.py", "tests/test_security.py"]
 OUTPUT = ROOT / "docs" / "reliability.md"
 COMMAND = ".venv/bin/python scripts/fault_matrix.py"
 GROUPS = {"test_faults_http": "HTTP faults", "test_faults_documents": "Documents",
-          "test_faults_crash": "Crashes and storage", "test_fuzz": "Fuzzing", "test_security": "Security"}
+          "test_faults_crash": "Crashes and storage", "test_faults_input": "Bad input and operator errors",
+          "test_fuzz": "Fuzzing", "test_security": "Security"}
 
 
 @dataclass

@@ -22,9 +22,11 @@ from clausewatch.config import corpus_dir
 @click.option("--discovery", "discovery_ids", multiple=True, metavar="ID",
               help="Only read this discovery listing and fetch the new documents it reveals (repeatable).")
 @click.option("--no-process", is_flag=True, help="Do not segment and tag what was fetched.")
+@click.option("--allow-empty", is_flag=True,
+              help="Crawl even when the sources folder declares nothing (deactivates every tracked source).")
 @quiet_option
 def crawl(db: str | None, source_ids: tuple[str, ...], replay: str | None, as_of: str | None,
-          discovery_ids: tuple[str, ...], no_process: bool, quiet: bool) -> None:
+          discovery_ids: tuple[str, ...], no_process: bool, allow_empty: bool, quiet: bool) -> None:
     """Fetch the declared sources politely and store new versions."""
     from clausewatch.crawlers.registry import DeclarationError
     from clausewatch.crawlers.replay import ReplayError
@@ -40,14 +42,16 @@ def crawl(db: str | None, source_ids: tuple[str, ...], replay: str | None, as_of
             fail(f"{replay_dir}: not a corpus folder (no MANIFEST.yaml)")
     try:
         run = run_crawl(path, source_ids=list(source_ids) or None, replay_dir=replay_dir, as_of=as_of,
-                        progress=not quiet, discovery_ids=list(discovery_ids) or None)
+                        progress=not quiet, discovery_ids=list(discovery_ids) or None, allow_empty=allow_empty)
     except (CrawlError, DeclarationError, ReplayError) as exc:
         fail(str(exc))
     click.echo(f"crawl #{run['id']} {run['status']}: {run['sources']} sources, {run['requests']} requests, "
                f"{run['new_versions']} new versions, {run['technical']} re-extractions, "
                f"{run['not_modified'] + run['unchanged']} unchanged, {run['held']} held, {run['errors']} errors",
                err=quiet is False)
-    if not no_process:
-        process_and_detect(open_public(db), list(source_ids) or None, quiet)
-    if run["status"] != "ok":
+    failed = 0 if no_process else process_and_detect(open_public(db), list(source_ids) or None, quiet)
+    if run["status"] != "ok" or failed:
         sys.exit(EXIT_ERROR)
+    fetched = run["new_versions"] + run["technical"] + run["not_modified"] + run["unchanged"] + run["held"]
+    if run["errors"] and not fetched:
+        fail(f"nothing succeeded: every fetch of the {run['sources']} sources failed (see `clausewatch status`)")

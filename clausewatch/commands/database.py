@@ -36,15 +36,23 @@ def open_public(db: str | None, *, must_exist: bool = True, readonly: bool = Fal
         fail(str(exc))
 
 
-def open_private(db: str | None) -> Database:
-    """The private database beside the public one; never created beside a path that is not a database."""
+def open_private(db: str | None, *, create: bool = True) -> Database | None:
+    """The private database beside the public one; never created beside a path that is not a database.
+
+    With ``create=False`` (commands that only read or change existing subscriptions) a missing private
+    database is not created: None is returned."""
     from clausewatch.db import connect_private
     from clausewatch.db.connection import StoreError, check_database_file
 
     public = public_path(db, must_exist=False)
+    private = private_db_path(public)
     try:
         if public.exists():
             check_database_file(public)
-        return connect_private(private_db_path(public))
+        if private.is_dir():
+            fail(f"{private}: is a directory, not the private database")
+        if not create and not private.exists():
+            return None
+        return connect_private(private)
     except StoreError as exc:
         fail(str(exc))

@@ -1,23 +1,27 @@
 """``clausewatch process``: segment, tag and compare stored versions."""
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import click
 
 from clausewatch.commands.database import open_public
 from clausewatch.commands.options import db_option, quiet_option, source_option
+from clausewatch.commands.output import EXIT_ERROR
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
 
-def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool) -> None:
-    """Analyse every version the current pipeline has not processed, then detect changes."""
+def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool, *,
+                       retry_failed: bool = False) -> int:
+    """Analyse every version the current pipeline has not processed, then detect changes. Returns how many
+    documents failed (each failure is recorded on its version or comparison and printed; the others go on)."""
     from clausewatch.stages.detect import detect_changes
     from clausewatch.stages.process import process_versions
 
-    result = process_versions(db, source_ids=source_ids, progress=not quiet)
+    result = process_versions(db, source_ids=source_ids, progress=not quiet, retry_failed=retry_failed)
     if not quiet:
         click.echo(f"processed {result['versions']} versions into {result['clauses']} clauses "
                    f"in {result['seconds']} s (pipeline {result['pipeline_version']})", err=True)
@@ -26,12 +30,22 @@ def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool) 
         click.echo(f"compared {found['versions']} versions: {found['substantive']} substantive of "
                    f"{found['changes']} changes in {found['seconds']} s (detector {found['detector_version']})",
                    err=True)
+    failures = result["failed"] + found["failed"]
+    for source, seq, error in failures:
+        click.echo(f"clausewatch: error: {source} v{seq}: {error} (recorded; the other documents were processed)",
+                   err=True)
+    return len(failures)
 
 
 @click.command()
 @db_option
 @source_option
+@click.option("--retry-failed", is_flag=True, help="Also analyse again versions whose processing failed.")
 @quiet_option
-def process(db: str | None, source_ids: tuple[str, ...], quiet: bool) -> None:
-    """Segment, tag and extract entities from stored versions not yet processed."""
-    process_and_detect(open_public(db), list(source_ids) or None, quiet)
+def process(db: str | None, source_ids: tuple[str, ...], retry_failed: bool, quiet: bool) -> None:
+    """Segment, tag and extract entities from stored versions not yet processed, then detect changes.
+
+    Exit status 2 when a document failed (its error is recorded and shown by `clausewatch status`).
+    """
+    if process_and_detect(open_public(db), list(source_ids) or None, quiet, retry_failed=retry_failed):
+        sys.exit(EXIT_ERROR)

@@ -23,8 +23,9 @@ def status(db: str | None, fmt: str) -> None:
             click.echo(json.dumps(row, ensure_ascii=False))
         return
     print_table(["source", "status", "versions", "last fetch", "last change", "last error"],
-                [(r["source_id"], r["status"], r["versions"], short(r["last_fetch_at"]), short(r["last_change_at"]),
-                  (r["last_error"] or "")[:60]) for r in rows])
+                [(r["source_id"], r["status"] if not r["processing_error"] else f"{r['status']}, processing error",
+                  r["versions"], short(r["last_fetch_at"]), short(r["last_change_at"]),
+                  (r["processing_error"] or r["last_error"] or "")[:60]) for r in rows])
     total = sum(r["versions"] for r in rows)
-    errors = sum(1 for r in rows if r["status"] in ("error", "gone"))
+    errors = sum(1 for r in rows if r["status"] in ("error", "gone") or r["processing_error"])
     click.echo(f"{len(rows)} sources, {total} versions, {errors} with errors")

@@ -16,6 +16,14 @@ def _public(db: str | None) -> Path:
     return public_path(db, must_exist=False)
 
 
+def _existing_private(db: str | None):
+    pdb = open_private(db, create=False)
+    if pdb is None:
+        fail("no subscriptions yet: no private database beside "
+             f"{_public(db)} (subscribe first, or give the right --db)")
+    return pdb
+
+
 def _token(value: str) -> str:
     """``-`` reads the token from stdin, keeping it out of shell history and the process list."""
     return sys.stdin.readline().strip() if value == "-" else value
@@ -85,7 +93,8 @@ def subscriptions(db, show_all, fmt) -> None:
     from clausewatch.db.subscriptions import list_subscriptions
     from clausewatch.digest.filters import describe_filters
 
-    rows = list_subscriptions(open_private(db), include_ended=show_all)
+    pdb = open_private(db, create=False)
+    rows = list_subscriptions(pdb, include_ended=show_all) if pdb is not None else []
     for row in rows:
         row["address"] = _shown(row)
         row["status"] = ("ended" if row["unsubscribed_at"] else "active" if row["confirmed"] else "unconfirmed")
@@ -111,7 +120,7 @@ def confirm(db, token) -> None:
     from clausewatch.digest.signup import confirm as do_confirm
 
     try:
-        sub = do_confirm(open_private(db), _token(token))
+        sub = do_confirm(_existing_private(db), _token(token))
     except SubscriptionError as exc:
         fail(str(exc))
     click.echo(f"subscription #{sub['id']} confirmed: digests will be sent to {sub['address']}")
@@ -126,7 +135,7 @@ def unsubscribe(db, token) -> None:
     from clausewatch.digest.signup import unsubscribe as do_unsubscribe
 
     try:
-        sub, was_active = do_unsubscribe(open_private(db), _token(token))
+        sub, was_active = do_unsubscribe(_existing_private(db), _token(token))
     except SubscriptionError as exc:
         fail(str(exc))
     if was_active:
@@ -147,7 +156,7 @@ def feed(db, token, output, limit) -> None:
     from clausewatch.digest.tokens import find_by_token
 
     public = _public(db)
-    sub = find_by_token(open_private(db), _token(token), ("manage",))
+    sub = find_by_token(_existing_private(db), _token(token), ("manage",))
     if sub is None or sub["unsubscribed_at"]:
         fail("this token matches no active subscription")
     if not public.exists():

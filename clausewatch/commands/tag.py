@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -28,7 +29,12 @@ def tag(file: str, fmt: str) -> None:
         fail(f"{file}: {exc}")
     except OSError as exc:
         fail(f"{file}: cannot be read: {exc}")
-    clauses = analyse(text)
+    try:
+        clauses = analyse(text)
+    except Exception as exc:  # an analysis bug is one line, not a traceback (CLAUSEWATCH_DEBUG=1 shows it)
+        if os.environ.get("CLAUSEWATCH_DEBUG"):
+            raise
+        fail(f"{file}: analysis failed: {type(exc).__name__}: {exc} (CLAUSEWATCH_DEBUG=1 for a traceback)")
     if fmt == "jsonl":
         out = sys.stdout
         for clause in clauses:

@@ -115,7 +115,7 @@ def close_stale_runs(db) -> int:
 def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir: Path | None = None,
               as_of: str | None = None, progress: bool = True, registry_dir: Path | None = None,
               settings_overrides: dict[str, Any] | None = None,
-              discovery_ids: list[str] | None = None) -> dict[str, Any]:
+              discovery_ids: list[str] | None = None, allow_empty: bool = False) -> dict[str, Any]:
     """Crawl the declared sources (or a replay corpus) once; returns the finished ``crawl_runs`` row.
 
     Raises :class:`CrawlError` (one line) for bad settings and for a database that cannot be written
@@ -125,6 +125,10 @@ def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir:
     from clausewatch.crawlers.settings import SettingsError, crawl_settings
 
     registry = load_registry(registry_dir)
+    if not registry.sources and not registry.discoveries and not allow_empty:
+        # a crawl deactivates the sources no longer declared: an empty or wrong folder would retire them all
+        raise CrawlError(f"{registry.directory}: no source declarations (*.yaml); refusing to crawl, which would "
+                         "deactivate every tracked source (pass --allow-empty if that is what you want)")
     allow_local = setting("allow_local", "")
     overrides = {"CLAUSEWATCH_ALLOW_LOCAL": allow_local, **(settings_overrides or {})}
     try:

@@ -98,7 +98,8 @@ def detect_changes(db, *, source_ids: Iterable[str] | None = None, progress: boo
     todo = versions_to_compare(db, version, source_ids)
     cache = _ClauseCache(db)
     started = time.perf_counter()
-    totals = {"versions": len(todo), "changes": 0, "substantive": 0, "incorporated_rows": 0}
+    totals: dict[str, Any] = {"versions": len(todo), "changes": 0, "substantive": 0, "incorporated_rows": 0,
+                              "failed": []}
     for k, new in enumerate(todo, 1):
         t0 = time.perf_counter()
         old = previous_version(db, new["id"])
@@ -107,21 +108,27 @@ def detect_changes(db, *, source_ids: Iterable[str] | None = None, progress: boo
             old = previous_release_version(db, new["source_id"], before=(new["valid_from"] or "")[:10] or None)
             scope = "release" if old else "first"
         changes: list[dict[str, Any]] = []
+        error = None
         if old is not None and not new["technical"]:
-            (old_clauses, old_text), (new_clauses, new_text) = cache.get(old), cache.get(new)
-            changes = [c.to_json() for c in compare(old_clauses, new_clauses, old_text=old_text, new_text=new_text)]
+            try:
+                (old_clauses, old_text), (new_clauses, new_text) = cache.get(old), cache.get(new)
+                changes = [c.to_json() for c in compare(old_clauses, new_clauses, old_text=old_text,
+                                                        new_text=new_text)]
+            except Exception as exc:  # noqa: BLE001 - one pair's failure is recorded; the others go on
+                error = f"comparison failed: {type(exc).__name__}: {str(exc)[:500]}"
+                totals["failed"].append((new["source"], new["seq"], error))
         result = record_comparison(db, source_pk=new["source_id"], new_version=new,
                                    old_version_id=old["id"] if old else None, scope=scope,
                                    detector_version=version, changes=changes,
-                                   seconds=round(time.perf_counter() - t0, 3))
+                                   seconds=round(time.perf_counter() - t0, 3), error=error)
         totals["changes"] += result["changes"]
         totals["substantive"] += result["substantive"]
         totals["incorporated_rows"] += result["rows"] - result["changes"]
         if progress:
             other = source_id_of(db, old["source_id"]) if old else None
             against = f"{other} v{old['seq']} ({scope})" if old else "nothing before it"
-            print(f"  [{k:>3}/{len(todo)}] {new['source']} v{new['seq']} vs {against}: "
-                  f"{result['substantive']} substantive of {result['changes']} changes",
+            outcome = error or f"{result['substantive']} substantive of {result['changes']} changes"
+            print(f"  [{k:>3}/{len(todo)}] {new['source']} v{new['seq']} vs {against}: {outcome}",
                   file=sys.stderr, flush=True)
     totals["seconds"] = round(time.perf_counter() - started, 2)
     totals["detector_version"] = version

@@ -35,7 +35,7 @@ def run(args: list[str], env: dict) -> dict:
 
 def time_imports(env: dict) -> float:
     """Seconds to import what every crawl imports (Scrapy's crawler, the spider, the store)."""
-    code = ("import time; t = time.perf_counter(); import scrapy.crawler, crawlers.spider, crawlers.pipelines, "
+    code = ("import time; t = time.perf_counter(); import scrapy.crawler, clausewatch.crawlers.spider, clausewatch.crawlers.pipelines, "
             "clausewatch.stages.crawl; print(time.perf_counter() - t)")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT)
     return float(out.stdout.strip() or 0)

@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/diff.py [--corpus DIR] [--repeat N]
 
-For each pair: the whole command in a subprocess (wall and CPU seconds, peak RSS, exit status), then the
+For each pair: the whole command in a subprocess (wall and CPU seconds, peak RSS, exit status), cold (an
+empty analysis cache: what a new file costs) and warm (the analyses cached: a file diffed again), then the
 stages in this process (extraction, analysis, comparison) with the peak memory the comparison allocates
 (tracemalloc). Prints one line per measure; the medians of --repeat runs.
 """
@@ -27,12 +28,14 @@ PAIRS = {
 }
 
 
-def run_cli(old: Path, new: Path, out: Path) -> dict:
-    """The command in a child process; its own rusage (os.wait4), not the sum over all children."""
+def run_cli(old: Path, new: Path, out: Path, cache: Path | None = None) -> dict:
+    """The command in a child process; its own rusage (os.wait4), not the sum over all children. ``cache``:
+    the analysis cache folder to use (None: a new empty one, i.e. a cold run)."""
     started = time.perf_counter()
+    env = {**os.environ, "CLAUSEWATCH_CACHE_DIR": str(cache or Path(tempfile.mkdtemp()))}
     with out.open("w") as stdout:
         proc = subprocess.Popen([sys.executable, "-m", "clausewatch", "diff", str(old), str(new), "--format",
-                                 "jsonl"], stdout=stdout, stderr=subprocess.DEVNULL, cwd=ROOT)
+                                 "jsonl"], stdout=stdout, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
@@ -75,16 +78,22 @@ def main() -> None:
             print(f"{name}: skipped ({old} or {new} missing)")
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            cli = [run_cli(old, new, Path(tmp) / "out.jsonl") for _ in range(args.repeat)]
+            cli = [run_cli(old, new, Path(tmp) / "out.jsonl") for _ in range(args.repeat)]       # cold
+            cache = Path(tmp) / "cache"
+            run_cli(old, new, Path(tmp) / "out.jsonl", cache)                                  # fills the cache
+            warm = [run_cli(old, new, Path(tmp) / "out.jsonl", cache) for _ in range(args.repeat)]
         inner = [stages(old, new) for _ in range(args.repeat)]
 
         def med(rows: list[dict], key: str) -> float:
             return statistics.median(r[key] for r in rows)
 
         print(f"{name}  ({old_rel} -> {new_rel})")
-        print(f"  clausewatch diff:  wall {med(cli, 'wall'):.2f} s  cpu {med(cli, 'cpu'):.2f} s  "
+        print(f"  clausewatch diff, cold (new files):  wall {med(cli, 'wall'):.2f} s  cpu {med(cli, 'cpu'):.2f} s  "
               f"peak RSS {max(r['rss_mb'] for r in cli):.0f} MB  exit {cli[0]['status']}  "
               f"{cli[0]['changes']} changes, {cli[0]['substantive']} substantive")
+        print(f"  clausewatch diff, warm (analyses cached):  wall {med(warm, 'wall'):.2f} s  "
+              f"cpu {med(warm, 'cpu'):.2f} s  peak RSS {max(r['rss_mb'] for r in warm):.0f} MB  "
+              f"same output: {warm[0]['changes'] == cli[0]['changes']}")
         print(f"  stages:  extract {med(inner, 'extract'):.3f} s  analyse {med(inner, 'analyse'):.3f} s  "
               f"compare {med(inner, 'compare'):.3f} s (peak {med(inner, 'compare_peak_mb'):.1f} MB allocated)  "
               f"clauses {inner[0]['clauses'][0]} / {inner[0]['clauses'][1]}")

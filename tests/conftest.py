@@ -14,6 +14,13 @@ from tests import processes
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_analysis_cache(tmp_path_factory):
+    """The tests' analysis cache (`diff`, `tag`) is theirs alone, never the user's ~/.cache."""
+    os.environ["CLAUSEWATCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("analysis-cache"))
+    yield
+
+
 def corpus_path() -> Path:
     return Path(os.environ.get("CLAUSEWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
 

@@ -49,9 +49,9 @@ def resolve(spec: str, db_path: Path | None = None) -> Side:
 
 
 def _file_side(path: Path) -> Side:
+    from clausewatch.analysis_cache import analyse_cached
     from clausewatch.crawlers.extract import ExtractionError
     from clausewatch.files import extract_file
-    from clausewatch.nlp import analyse
 
     if path.is_dir():
         raise DiffInputError(f"{path}: is a directory, not a document")
@@ -63,7 +63,7 @@ def _file_side(path: Path) -> Side:
         raise DiffInputError(f"{path}: cannot be read: {exc}") from None
     except Exception as exc:  # an extractor bug must not look like exit 1 ("substantive changes")
         raise DiffInputError(f"{path}: text extraction failed: {type(exc).__name__}: {exc}") from None
-    return Side(str(path), analyse(text), text)
+    return Side(str(path), analyse_cached(text), text)
 
 
 def _stored_side(source_id: str, which: str, db_path: Path | None) -> Side:

@@ -16,9 +16,9 @@ from clausewatch.commands.output import fail, print_table
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True)
 def tag(file: str, fmt: str) -> None:
     """Segment and tag one document (txt, md, html, xml, pdf); print one JSON object per clause."""
+    from clausewatch.analysis_cache import analyse_cached
     from clausewatch.crawlers.extract import ExtractionError
     from clausewatch.files import extract_file
-    from clausewatch.nlp import analyse
 
     path = Path(file)
     if not path.is_file():
@@ -30,7 +30,7 @@ def tag(file: str, fmt: str) -> None:
     except OSError as exc:
         fail(f"{file}: cannot be read: {exc}")
     try:
-        clauses = analyse(text)
+        clauses = analyse_cached(text)
     except Exception as exc:  # an analysis bug is one line, not a traceback (CLAUSEWATCH_DEBUG=1 shows it)
         if os.environ.get("CLAUSEWATCH_DEBUG"):
             raise

@@ -13,8 +13,10 @@ if TYPE_CHECKING:
 
 
 def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool) -> None:
-    """Analyse every version the current pipeline has not processed, then detect changes."""
+    """Analyse every version the current pipeline has not processed, detect changes, then compare the
+    pairs the site offers (any two versions of a family, the renditions of a document)."""
     from clausewatch.stages.detect import detect_changes
+    from clausewatch.stages.pairs import compare_pairs
     from clausewatch.stages.process import process_versions
 
     result = process_versions(db, source_ids=source_ids, progress=not quiet)
@@ -26,6 +28,10 @@ def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool) 
         click.echo(f"compared {found['versions']} versions: {found['substantive']} substantive of "
                    f"{found['changes']} changes in {found['seconds']} s (detector {found['detector_version']})",
                    err=True)
+    pairs = compare_pairs(db, source_ids=source_ids, progress=not quiet)
+    if not quiet:
+        click.echo(f"compared {pairs['pairs']} pairs of versions and {pairs['renditions']} renditions for the site "
+                   f"in {pairs['seconds']} s", err=True)
 
 
 @click.command()
@@ -33,5 +39,5 @@ def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool) 
 @source_option
 @quiet_option
 def process(db: str | None, source_ids: tuple[str, ...], quiet: bool) -> None:
-    """Segment, tag and extract entities from stored versions not yet processed."""
+    """Segment, tag and extract entities from stored versions not yet processed; detect changes."""
     process_and_detect(open_public(db), list(source_ids) or None, quiet)

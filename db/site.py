@@ -120,16 +120,21 @@ def timeline_steps(versions: list[dict[str, Any]], comparisons: list[dict[str, A
             step["diff"] = f"/-/diff/{old['id']}/{v['id']}"
             step["name"] = step_name(old, v)
         steps.append(step)
+    # a policy's change (recorded once per licence that incorporates it) is shown once, with the licence
+    # step current when it happened (the latest on or before it, else the first)
+    groups: dict[tuple, dict[str, Any]] = {}
     for row in incorporated or []:
-        # a policy's change goes with the licence's latest step on or before it (else the licence's first)
-        candidates = [s for s in steps if s["version"]["source_pk"] == row["source_pk"]]
+        key = (row["via_source_id"], row["old_version_id"], row["new_version_id"])
+        groups.setdefault(key, {**row, "hosts": set()})["hosts"].add(row["source_pk"])
+    for group in groups.values():
+        candidates = [s for s in steps if s["version"]["source_pk"] in group["hosts"]]
         if not candidates:
             continue
-        on_or_before = [s for s in candidates if (s["version"]["valid_from"] or "") <= (row["valid_from"] or "")]
+        on_or_before = [s for s in candidates if (s["version"]["valid_from"] or "") <= (group["valid_from"] or "")]
         target = (on_or_before or candidates)[-1]
-        target["incorporated"].append({**row, "cosmetic": (row["changes"] or 0) - (row["substantive"] or 0),
-                                       "diff": f"/-/diff/{row['old_version_id'] or row['new_version_id']}/"
-                                               f"{row['new_version_id']}"})
+        target["incorporated"].append({**group, "cosmetic": (group["changes"] or 0) - (group["substantive"] or 0),
+                                       "diff": f"/-/diff/{group['old_version_id'] or group['new_version_id']}/"
+                                               f"{group['new_version_id']}"})
     for source in unfetched or []:
         if not source.get("active", 1):
             continue

@@ -2,6 +2,7 @@
 
 - ``/-/feeds/changes.atom``            every substantive change (a policy's change once, not again per licence)
 - ``/-/feeds/family/<family>.atom``    the changes of one family, with the policies its licences incorporate
+                                       (a policy's change once, however many of its licences incorporate it)
 - ``/-/feeds/tag/<tag>.atom``          changes of clauses that carry, gain or lose a tag (or a tag group)
 - the former addresses ``/clausewatch/changes_feed.atom``, ``family_feed.atom?family=``, ``tag_feed.atom?tag=``
   answer the same feeds
@@ -83,7 +84,13 @@ def _feed_filter(kind: str, value: str | None) -> tuple[str, dict[str, Any], str
     if kind == "all":
         return "f.scope != 'incorporated'", {}, "clausewatch: substantive changes", "/"
     if kind == "family":
-        return ("f.family = :value", {"value": value}, f"clausewatch: substantive changes of {value}",
+        # a policy's change recorded under each licence of the family that incorporates it: listed once
+        once = """(f.scope != 'incorporated' OR f.change_id = (SELECT min(c2.id) FROM changes c1 JOIN changes c2
+                   ON c2.scope = 'incorporated' AND c2.via_source_id = c1.via_source_id
+                   AND c2.new_version_id = c1.new_version_id AND c2.old_version_id IS c1.old_version_id
+                   AND c2.kind = c1.kind AND c2.old_path IS c1.old_path AND c2.new_path IS c1.new_path
+                   AND c2.family IS c1.family WHERE c1.id = f.change_id))"""
+        return (f"f.family = :value AND {once}", {"value": value}, f"clausewatch: substantive changes of {value}",
                 f"/-/timeline/{value}")
     return ("f.scope != 'incorporated' AND EXISTS (SELECT 1 FROM json_each(f.tags) WHERE value = :value "
             "OR value LIKE :value || '.%')", {"value": value}, f"clausewatch: substantive changes touching {value}",

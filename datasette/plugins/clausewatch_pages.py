@@ -269,6 +269,7 @@ async def diff_page(datasette, request) -> Response:
         c["clause_id"] = clause_ids.get((new_id, c.get("new_path"))) or clause_ids.get((old_id, c.get("old_path")))
     before = after = None
     family_menu: list[dict[str, Any]] = []
+    incorporated: list[dict[str, Any]] = []
     if old["family"] and old["family"] == new["family"]:
         params = {"family": new["family"]}
         versions = await _rows(datasette, FAMILY_VERSIONS_SQL, params)
@@ -277,11 +278,15 @@ async def diff_page(datasette, request) -> Response:
                                await _rows(datasette, INCORPORATED_SQL, params))
         before, after = neighbours(steps, versions, old_id, new_id)
         family_menu = menu(versions)
+        this_step = next((st for st in steps if st["version"] and st["version"]["id"] == new_id
+                          and st.get("old") and st["old"]["id"] == old_id), None)
+        incorporated = this_step["incorporated"] if this_step else []
     return await _render(datasette, request, "cw_diff.html", {
         "old": old, "new": new, "changes": changes, "compared": compared, "counts": counts,
         "only_substantive": only_substantive, "same_source": old["source_pk"] == new["source_pk"],
         "scope": detector["scope"] if detector else (stored_pair["purpose"] if stored_pair else None),
         "reverse": reverse is not None, "before": before, "after": after, "menu": family_menu,
+        "incorporated": incorporated,
         "labels": await _glossary(datasette),
     })
 

@@ -134,12 +134,13 @@ async def _glossary(datasette) -> dict[str, dict[str, Any]]:
     return {r["term"]: r for r in rows}
 
 
-FIGURES_SQL = """SELECT
+FIGURES_SQL = """WITH states AS MATERIALIZED (SELECT state, count(*) AS n FROM source_health GROUP BY state)
+SELECT
     (SELECT count(*) FROM sources WHERE active = 1) AS sources,
-    (SELECT count(*) FROM source_health WHERE state = 'ok') AS ok,
-    (SELECT count(*) FROM source_health WHERE state = 'never fetched') AS never_fetched,
-    (SELECT count(*) FROM source_health WHERE state = 'failing') AS failing,
-    (SELECT count(*) FROM source_health WHERE state = 'held for review') AS held,
+    coalesce((SELECT n FROM states WHERE state = 'ok'), 0) AS ok,
+    coalesce((SELECT n FROM states WHERE state = 'never fetched'), 0) AS never_fetched,
+    coalesce((SELECT n FROM states WHERE state = 'failing'), 0) AS failing,
+    coalesce((SELECT n FROM states WHERE state = 'held for review'), 0) AS held,
     (SELECT count(*) FROM versions) AS versions,
     (SELECT count(*) FROM current_clauses WHERE source NOT IN (SELECT source FROM renditions WHERE rank > 1)) AS clauses,
     (SELECT count(*) FROM changes WHERE substantive = 1 AND scope != 'incorporated') AS changes,

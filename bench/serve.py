@@ -223,6 +223,10 @@ def main() -> None:
                                   for u in search.values()], args.requests)))
         print(line("FTS search page on clauses (all versions), selective",
                    timed(server, [u.replace("current_clauses", "clauses") for u in selective], args.requests)))
+        ranked = [f"/-/search?q={quote(q)}" for q in SEARCHES]
+        for url in ranked:
+            server.get(url)
+        print(line("ranked search page (/-/search), all 5 queries", timed(server, ranked, args.requests)))
         families = [f"/clausewatch/current_clauses?family=family-{i}" for i in range(0, 400, 37)]
         print(line("facet page: one family, 5 facets", timed(server, families, args.requests)))
         print(line("facet page: whole view, 5 facets", timed(server, ["/clausewatch/current_clauses"],

@@ -84,6 +84,8 @@ SOURCE_SCHEMA: dict[str, Any] = {
         "format": {"enum": FORMATS},
         "selectors": _selectors,
         "incorporates": {"type": "array", "items": {"type": "string", "pattern": ID_PATTERN}, "uniqueItems": True},
+        # renditions of one document (the HTML, PDF and Formex copies of one act) share a document id
+        "document": {"type": "string", "pattern": ID_PATTERN, "maxLength": 80},
         "spdx": {"type": "string"},
         "replay": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
         "max_bytes": {"type": "integer", "minimum": 1024},
@@ -144,6 +146,7 @@ class Source:
     date: str | None = None
     selectors: dict | None = None
     incorporates: tuple[str, ...] = ()
+    document: str | None = None
     spdx: str | None = None
     replay: tuple[str, ...] = ()
     max_bytes: int | None = None
@@ -158,7 +161,8 @@ class Source:
             "source_id": self.id, "title": self.title, "publisher": self.publisher,
             "jurisdiction": self.jurisdiction, "kind": self.kind, "family": self.family,
             "version_label": self.version, "release_date": self.date, "url": self.url, "format": self.format,
-            "selectors": self.selectors, "incorporates": list(self.incorporates), "schedule": self.schedule,
+            "selectors": self.selectors, "incorporates": list(self.incorporates), "document": self.document,
+            "schedule": self.schedule,
             "spdx": self.spdx, "declared_in": self.declared_in, "discovered_from": self.discovered_from,
             "notes": self.notes,
         }
@@ -335,4 +339,24 @@ def load_registry(directory: Path | str | None = None) -> Registry:
         for ref in source.incorporates:
             if ref not in registry.sources:
                 raise DeclarationError(f"{source.declared_in}: field 'incorporates' names unknown source {ref!r}")
+    _check_documents(registry)
     return registry
+
+
+def _check_documents(registry: Registry) -> None:
+    """Renditions of one document: at least two sources, of one family, and the id is no other source's id."""
+    renditions: dict[str, list[Source]] = {}
+    for source in registry.sources.values():
+        if source.document:
+            renditions.setdefault(source.document, []).append(source)
+    for document, sources in sorted(renditions.items()):
+        first = sources[0]
+        if len(sources) < 2:
+            raise DeclarationError(f"{first.declared_in}: field 'document' ({document!r}) names no other rendition: "
+                                   "declare the same document id in every rendition (HTML, PDF ...) or remove it")
+        if document in registry.sources and registry.sources[document].document != document:
+            raise DeclarationError(f"{first.declared_in}: field 'document' ({document!r}) is the id of another source")
+        other = next((s for s in sources if s.family != first.family), None)
+        if other is not None:
+            raise DeclarationError(f"{other.declared_in}: field 'document' ({document!r}): renditions of one document "
+                                   f"must share a family ({other.family!r} is not {first.family!r})")

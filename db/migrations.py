@@ -395,3 +395,66 @@ def m1901_processing_errors(db: Database) -> None:
         ALTER TABLE change_comparisons ADD COLUMN error TEXT;
         """
     )
+
+
+@public()
+def m1601_site(db: Database) -> None:
+    # the site as an analyst's tool (issue 16):
+    # - sources.document: renditions of one document (HTML, PDF, Formex of one act) share a document id;
+    # - pair_comparisons / pair_changes: any two versions of a family compared by the change detector, for
+    #   the site's "compare any two" and the rendition check. Kept apart from `changes`, which holds what
+    #   happened (consecutive versions and releases): digests, feeds and counts never read these tables;
+    # - glossary: plain labels and definitions of tags, entity types and the site's other terms.
+    db.executescript(
+        """
+        ALTER TABLE sources ADD COLUMN document TEXT;
+        CREATE INDEX idx_sources_document ON sources(document);
+        CREATE INDEX idx_change_comparisons_old ON change_comparisons(old_version_id);
+        CREATE TABLE pair_comparisons (
+            id INTEGER PRIMARY KEY,
+            purpose TEXT NOT NULL,
+            family TEXT,
+            document TEXT,
+            old_version_id INTEGER NOT NULL REFERENCES versions(id),
+            new_version_id INTEGER NOT NULL REFERENCES versions(id),
+            detector_version TEXT NOT NULL,
+            compared_at TEXT NOT NULL,
+            changes INTEGER NOT NULL DEFAULT 0,
+            substantive INTEGER NOT NULL DEFAULT 0,
+            seconds REAL,
+            UNIQUE (old_version_id, new_version_id)
+        );
+        CREATE INDEX idx_pair_comparisons_new ON pair_comparisons(new_version_id);
+        CREATE TABLE pair_changes (
+            id INTEGER PRIMARY KEY,
+            comparison_id INTEGER NOT NULL REFERENCES pair_comparisons(id),
+            old_version_id INTEGER NOT NULL REFERENCES versions(id),
+            new_version_id INTEGER NOT NULL REFERENCES versions(id),
+            kind TEXT NOT NULL,
+            old_path TEXT,
+            new_path TEXT,
+            old_text TEXT,
+            new_text TEXT,
+            word_diff TEXT,
+            substantive INTEGER NOT NULL,
+            cosmetic_reasons TEXT NOT NULL DEFAULT '[]',
+            tags_added TEXT NOT NULL DEFAULT '[]',
+            tags_removed TEXT NOT NULL DEFAULT '[]',
+            entity_changes TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX idx_pair_changes_comparison ON pair_changes(comparison_id);
+        CREATE INDEX idx_pair_changes_versions ON pair_changes(new_version_id, old_version_id);
+        CREATE TABLE glossary (
+            id INTEGER PRIMARY KEY,
+            term TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            grp TEXT,
+            label TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            ordinal INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )
+    from clausewatch.db.publish import publish
+
+    publish(db)

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from clausewatch.db.glossary import publish_glossary
+
 # table -> columns indexed by FTS5 (external content, kept in sync by triggers)
 FTS: dict[str, list[str]] = {
     "clauses": ["text", "path", "heading"],
@@ -102,9 +104,29 @@ SELECT s.id AS source_pk, s.source_id AS source, s.title AS document, s.family, 
        (SELECT COUNT(*) FROM fetches f WHERE f.source_id = s.id AND f.outcome IN ('error', 'gone')) AS failed_fetches,
        (SELECT v.process_error FROM versions v WHERE v.source_id = s.id AND v.process_error IS NOT NULL
         ORDER BY v.seq DESC LIMIT 1) AS processing_error,
-       s.url AS source_url
+       s.url AS source_url,
+       CASE WHEN s.active = 0 THEN 'inactive'
+            WHEN s.status IN ('error', 'gone') THEN 'failing'
+            WHEN EXISTS (SELECT 1 FROM versions v WHERE v.source_id = s.id AND v.process_error IS NOT NULL)
+              THEN 'processing error'
+            WHEN s.status = 'held' OR EXISTS (SELECT 1 FROM held_versions h WHERE h.source_id = s.id
+                                             AND h.status = 'pending') THEN 'held for review'
+            WHEN NOT EXISTS (SELECT 1 FROM versions v WHERE v.source_id = s.id) THEN 'never fetched'
+            ELSE 'ok' END AS state
 FROM sources s
 ORDER BY s.family, s.source_id""",
+
+    # renditions of one document (sources sharing `document`): rank 1 is the one the site lists and searches
+    # (it has an analysed version, then the format that segments best: html, markdown, text, xml, pdf)
+    "renditions": """
+SELECT s.id AS source_pk, s.source_id AS source, s.title, s.document, s.family, s.format,
+       row_number() OVER (PARTITION BY s.document ORDER BY
+           EXISTS (SELECT 1 FROM versions v WHERE v.source_id = s.id AND v.processed_at IS NOT NULL) DESC,
+           CASE s.format WHEN 'html' THEN 0 WHEN 'markdown' THEN 1 WHEN 'text' THEN 2 WHEN 'xml' THEN 3 ELSE 4 END,
+           s.source_id) AS rank,
+       count(*) OVER (PARTITION BY s.document) AS renditions
+FROM sources s
+WHERE s.document IS NOT NULL AND s.active = 1""",
 
     # one row per change in the shape datasette-atom wants; `tags` = tags added, removed or carried by
     # the old or new clause, so a per-tag feed also lists a rewording of a clause that has the tag
@@ -174,10 +196,10 @@ def missing(db: Database) -> list[str]:
 def publish(db: Database) -> dict[str, Any]:
     """Create the FTS indexes (with triggers), indexes and views the public Datasette needs.
 
-    Returns what was done: ``{"fts": [...], "indexes": [...], "views": [...]}`` (empty lists when the
-    database was already up to date).
+    Returns what was done: ``{"fts": [...], "indexes": [...], "views": [...], "tables": [...]}`` (empty lists
+    when the database was already up to date; ``tables``: the glossary was rewritten).
     """
-    done: dict[str, list[str]] = {"fts": [], "indexes": [], "views": []}
+    done: dict[str, list[str]] = {"fts": [], "indexes": [], "views": [], "tables": []}
     for table, columns in FTS.items():
         fts = db[f"{table}_fts"]
         triggers = {t.name for t in db[table].triggers}
@@ -203,6 +225,8 @@ def publish(db: Database) -> dict[str, Any]:
                 db.execute(f"DROP VIEW IF EXISTS {name}")
                 db.execute(sql)
             done["views"].append(name)
+    if publish_glossary(db):
+        done["tables"].append("glossary")
     return done
 
 

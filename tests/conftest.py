@@ -106,3 +106,13 @@ def write_corpus(directory: Path, files: dict[str, tuple[str, str | bytes]]) -> 
         entries.append({"path": rel, "date": date})
     (directory / "MANIFEST.yaml").write_text(yaml.safe_dump({"files": entries}))
     return directory
+
+
+@pytest.fixture(scope="session")
+def corpus_site_db(tmp_path_factory, corpus) -> Path:
+    """A tracker database built from the corpus by a real `clausewatch crawl --replay` (fetch, extract, NLP,
+    change detection, pairs), once per session, for the site's tests."""
+    path = tmp_path_factory.mktemp("corpus-site") / "clausewatch.db"
+    run_cli("crawl", "--replay", str(corpus), "--db", str(path), "--quiet", check=True,
+            env={"CLAUSEWATCH_CONFIG": str(path.parent / "none.toml")})
+    return path

@@ -189,6 +189,37 @@ def test_unknown_incorporates_target_is_named(tmp_path):
     assert str(path) in str(err.value)
 
 
+def test_renditions_share_a_document_id(tmp_path):
+    html = {**GOOD, "id": "example-act-html", "format": "html", "document": "example-act"}
+    pdf = {**GOOD, "id": "example-act-pdf", "url": "https://example.org/act.pdf", "format": "pdf",
+           "document": "example-act"}
+    write(tmp_path, html)
+    write(tmp_path, pdf)
+    registry = load_registry(tmp_path)
+    assert {s.document for s in registry.sources.values()} == {"example-act"}
+    assert registry.sources["example-act-pdf"].as_row()["document"] == "example-act"
+
+
+@pytest.mark.parametrize("other, message", [
+    (None, "names no other rendition"),
+    ({"family": "another-family"}, "must share a family"),
+])
+def test_bad_rendition_declarations_are_named(tmp_path, other, message):
+    path = write(tmp_path, {**GOOD, "id": "example-act-html", "document": "example-act"})
+    if other is not None:
+        write(tmp_path, {**GOOD, "id": "example-act-pdf", "url": "https://example.org/act.pdf", "document": "example-act",
+                         **other})
+    with pytest.raises(DeclarationError, match=message) as err:
+        load_registry(tmp_path)
+    assert ".yaml" in str(err.value) and "\n" not in str(err.value)
+    assert other is not None or str(path) in str(err.value)
+
+
+def test_the_ai_act_renditions_are_one_document(registry):
+    renditions = {s.id for s in registry.sources.values() if s.document == "eu-ai-act-2024-1689"}
+    assert renditions == {"eu-ai-act-html", "eu-ai-act-pdf", "eu-ai-act-formex"}
+
+
 def test_invalid_yaml_names_the_file_and_the_line(tmp_path):
     path = write(tmp_path, "id: example-license\ntitle: Example: License\n", name="example-license")
     with pytest.raises(DeclarationError, match="not valid YAML at line 2") as err:

@@ -16,9 +16,11 @@ if TYPE_CHECKING:
 
 def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool, *,
                        retry_failed: bool = False) -> int:
-    """Analyse every version the current pipeline has not processed, then detect changes. Returns how many
+    """Analyse every version the current pipeline has not processed, detect changes, then compare the
+    pairs the site offers (any two versions of a family, the renditions of a document). Returns how many
     documents failed (each failure is recorded on its version or comparison and printed; the others go on)."""
     from clausewatch.stages.detect import detect_changes
+    from clausewatch.stages.pairs import compare_pairs
     from clausewatch.stages.process import process_versions
 
     result = process_versions(db, source_ids=source_ids, progress=not quiet, retry_failed=retry_failed)
@@ -30,7 +32,11 @@ def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool, 
         click.echo(f"compared {found['versions']} versions: {found['substantive']} substantive of "
                    f"{found['changes']} changes in {found['seconds']} s (detector {found['detector_version']})",
                    err=True)
-    failures = result["failed"] + found["failed"]
+    pairs = compare_pairs(db, source_ids=source_ids, progress=not quiet)
+    if not quiet:
+        click.echo(f"compared {pairs['pairs']} pairs of versions and {pairs['renditions']} renditions for the site "
+                   f"in {pairs['seconds']} s", err=True)
+    failures = result["failed"] + found["failed"] + pairs.get("failed", [])
     for source, seq, error in failures:
         click.echo(f"clausewatch: error: {source} v{seq}: {error} (recorded; the other documents were processed)",
                    err=True)

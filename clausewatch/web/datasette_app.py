@@ -75,9 +75,23 @@ def prepare_database(path: Path) -> None:
                          "run `clausewatch serve` once with write access")
 
 
+def with_site_settings(metadata: dict[str, Any], *, public_url: str | None = None) -> dict[str, Any]:
+    """The metadata with the settings the plugins need under ``plugins.clausewatch`` (they import none of
+    clausewatch's configuration): ``public_url``, the address feeds and mails link to
+    (``CLAUSEWATCH_PUBLIC_URL``)."""
+    if public_url is None:
+        from clausewatch.digest.links import public_url as configured
+
+        public_url = configured()
+    plugins = dict(metadata.get("plugins") or {})
+    plugins["clausewatch"] = {**(plugins.get("clausewatch") or {}), "public_url": public_url.rstrip("/")}
+    return {**metadata, "plugins": plugins}
+
+
 def build_datasette(path: Path, *, directory: Path | None = None, settings: dict[str, Any] | None = None,
-                    prepare: bool = True):
-    """A Datasette instance serving the public database at ``path`` with our configuration directory."""
+                    prepare: bool = True, public_url: str | None = None):
+    """A Datasette instance serving the public database at ``path`` with our configuration directory;
+    ``public_url`` defaults to the configured public address."""
     from datasette.app import Datasette
     from datasette.database import Database
 
@@ -88,7 +102,7 @@ def build_datasette(path: Path, *, directory: Path | None = None, settings: dict
     static = directory / "static"
     ds = Datasette(
         [],
-        metadata=load_metadata(directory),
+        metadata=with_site_settings(load_metadata(directory), public_url=public_url),
         template_dir=str(directory / "templates"),
         plugins_dir=str(directory / "plugins"),
         static_mounts=[("static", str(static))] if static.is_dir() else [],

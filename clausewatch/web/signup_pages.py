@@ -177,13 +177,20 @@ class SubscriptionPages:
                  f'<input id="email" name="email" type="email" required size="32" value="{html.escape(email, quote=True)}">',
                  '<p class="hint">Leave a list empty to receive every substantive change; pick several with '
                  'Ctrl or ⌘.</p>']
-        for key, label in (("family", "Document families"), ("tag", "Topics (tags)"),
+        for key, label in (("family", "Document families"), ("tag", "Topics"),
                            ("jurisdiction", "Jurisdictions"), ("kind", "Document kinds")):
             parts.append(f'<label for="{key}">{label}</label><select id="{key}" name="{key}" multiple size="6">')
-            for value, text in choices[key]:
+            group = None
+            for value, text, in_group in choices[key]:
+                if in_group != group:
+                    parts.append(("</optgroup>" if group else "")
+                                 + (f'<optgroup label="{html.escape(in_group, quote=True)}">' if in_group else ""))
+                    group = in_group
                 selected = " selected" if value in chosen.get(key, []) else ""
-                parts.append(f'<option value="{html.escape(value, quote=True)}"{selected}>{html.escape(text)}</option>')
-            parts.append("</select>")
+                title = f' title="{html.escape(value, quote=True)}"' if text != value else ""
+                parts.append(f'<option value="{html.escape(value, quote=True)}"{title}{selected}>'
+                             f'{html.escape(text)}</option>')
+            parts.append(("</optgroup>" if group else "") + "</select>")
         parts.append('<label>How often</label>')
         for value, text in (("immediate", "as soon as a change is found"), ("daily", "daily digest"),
                             ("weekly", "weekly digest (Mondays)")):

@@ -3,7 +3,8 @@
 Datasette runs one query per facet, and each re-runs the page's whole filter (a full-text search joined to
 versions and sources on current_clauses). Here the filtered rows are materialised once and every facet is a
 GROUP BY over them, so five facets cost about one. Results have the shape of Datasette's column and array
-facets (same filters, same toggle links), so the page looks and behaves the same.
+facets (same filters, same toggle links), so the page looks and behaves the same, except that a value the
+glossary names (a tag id, an entity type, a document kind) is shown by its plain label.
 """
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ class GroupedFacet(Facet):
                 custom_time_limit=self.ds.setting("facet_time_limit_ms") * len(columns))).rows
         except QueryInterrupted:
             return [], [col for col, _, _ in columns]
+        labels = await self._labels()
         pairs = self.get_querystring_pairs()
         results = []
         for i, (col, is_array, source) in enumerate(columns):
@@ -65,13 +67,29 @@ class GroupedFacet(Facet):
                 value = str(r["value"]) if is_array else r["value"]
                 selected = (key, str(value)) in pairs
                 change = path_with_removed_args if selected else path_with_added_args
-                items.append({"value": value, "label": value, "count": r["count"], "selected": selected,
+                label = labels.get(str(value), {}).get(col) or labels.get(str(value), {}).get("*") or value
+                items.append({"value": value, "label": label, "count": r["count"], "selected": selected,
                               "toggle_url": self.ds.absolute_url(
                                   self.request, self.ds.urls.path(change(self.request, {key: str(value) if selected else value})))})
             results.append({"name": col, "type": "array" if is_array else "column", "results": items,
                             "hideable": source != "metadata", "truncated": len(values) > size,
                             "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, facet_arg))})
         return results, []
+
+
+    async def _labels(self) -> dict[str, dict[str, str]]:
+        """``{value: {column or "*": label}}``: tags and entity types by id, document kinds in a kind column."""
+        try:
+            rows = (await self.ds.execute(self.database, "SELECT term, type, label FROM glossary")).rows
+        except Exception:  # noqa: BLE001 - no glossary table (a database not published by this version)
+            return {}
+        out: dict[str, dict[str, str]] = {}
+        for term, kind, label in rows:
+            if kind in ("tag", "entity type"):
+                out.setdefault(term, {})["*"] = label
+            elif kind == "document kind":
+                out.setdefault(term.split(":", 1)[1], {})["kind"] = label
+        return out
 
 
 @hookimpl

@@ -122,7 +122,12 @@ def render_cell(row, value, column, table, database, datasette):
 @hookimpl
 def menu_links(datasette):
     return [
+        {"href": datasette.urls.path("/-/search"), "label": "Search"},
+        {"href": datasette.urls.path("/-/timeline"), "label": "Timelines"},
+        {"href": datasette.urls.path("/-/glossary"), "label": "Topics and terms"},
+        {"href": datasette.urls.path("/-/status"), "label": "Status of the sources"},
+        {"href": datasette.urls.path("/-/subscribe"), "label": "Subscribe by email"},
         {"href": datasette.urls.path("/clausewatch/current_clauses"), "label": "Current clauses"},
         {"href": datasette.urls.path("/clausewatch/clause_changes"), "label": "Clause changes"},
-        {"href": datasette.urls.path("/clausewatch/changes_feed.atom"), "label": "Atom feed of changes"},
+        {"href": datasette.urls.path("/-/feeds/changes.atom"), "label": "Atom feed of changes"},
     ]

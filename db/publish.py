@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from clausewatch.db.openness import VIEWS as OPENNESS_VIEWS
+
 # table -> columns indexed by FTS5 (external content, kept in sync by triggers)
 FTS: dict[str, list[str]] = {
     "clauses": ["text", "path", "heading"],
@@ -138,6 +140,8 @@ JOIN sources s ON s.id = ch.source_id
 JOIN versions nv ON nv.id = ch.new_version_id
 LEFT JOIN sources via ON via.id = ch.via_source_id""",
 }
+
+VIEWS.update(OPENNESS_VIEWS)  # issue 18: openness ratings (db/openness.py)
 
 
 def _view_sql(name: str, select: str) -> str:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool) -> None:
-    """Analyse every version the current pipeline has not processed, then detect changes."""
+    """Analyse every version the current pipeline has not processed, then detect changes and rate licences."""
     from clausewatch.stages.detect import detect_changes
     from clausewatch.stages.process import process_versions
 
@@ -25,6 +25,13 @@ def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool) 
     if not quiet:
         click.echo(f"compared {found['versions']} versions: {found['substantive']} substantive of "
                    f"{found['changes']} changes in {found['seconds']} s (detector {found['detector_version']})",
+                   err=True)
+    from clausewatch.stages.rate import rate_versions
+
+    rated = rate_versions(db, source_ids=source_ids, progress=not quiet)
+    if not quiet:
+        click.echo(f"rated {rated['states']} licence states of {rated['licences']} licences: "
+                   f"{rated['changes']} verdict changes in {rated['seconds']} s (rater {rated['rater_version']})",
                    err=True)
 
 

@@ -418,6 +418,8 @@ def m1801_openness(db: Database) -> None:
             version_id INTEGER NOT NULL REFERENCES versions(id),
             scope TEXT NOT NULL,
             criterion TEXT NOT NULL,
+            label TEXT,
+            short TEXT,
             verdict TEXT NOT NULL,
             detail TEXT,
             reason TEXT NOT NULL,
@@ -501,6 +503,8 @@ def m1802_models(db: Database) -> None:
             license_file_source_id INTEGER REFERENCES sources(id),
             license_file_similarity REAL,
             flag TEXT,
+            openness_level TEXT,
+            openness_reason TEXT,
             linked_at TEXT,
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL
@@ -536,3 +540,7 @@ def m1802_models(db: Database) -> None:
         CREATE INDEX idx_model_components_model ON model_components(model_id);
         """
     )
+    # the views over ratings and models (db/openness.py, db/models.py) for databases made before them
+    from clausewatch.db.publish import publish
+
+    publish(db)

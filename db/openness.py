@@ -193,7 +193,9 @@ def rating_digest_items(db: Database, *, after_version_id: int = 0, newest_first
     sql = """SELECT rc.*, s.source_id AS source, s.title AS source_title, s.jurisdiction, s.kind AS document_kind,
                     s.family AS source_family, s.url AS source_url, via.source_id AS via_source,
                     via.title AS via_title, nv.seq AS new_version_seq, ov.seq AS old_version_seq,
-                    os.source_id AS old_source
+                    os.source_id AS old_source,
+                    coalesce((SELECT o.label FROM openness o WHERE o.rating_id = rc.new_rating_id
+                              AND o.criterion = rc.criterion), rc.criterion) AS criterion_label
              FROM rating_changes rc JOIN sources s ON s.id = rc.source_id
              LEFT JOIN sources via ON via.id = rc.via_source_id
              JOIN versions nv ON nv.id = rc.new_version_id LEFT JOIN versions ov ON ov.id = rc.old_version_id

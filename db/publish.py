@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from clausewatch.db.models import VIEWS as MODEL_VIEWS
 from clausewatch.db.openness import VIEWS as OPENNESS_VIEWS
 
 # table -> columns indexed by FTS5 (external content, kept in sync by triggers)
@@ -142,6 +143,7 @@ LEFT JOIN sources via ON via.id = ch.via_source_id""",
 }
 
 VIEWS.update(OPENNESS_VIEWS)  # issue 18: openness ratings (db/openness.py)
+VIEWS.update(MODEL_VIEWS)     # issue 18: models -> licences (db/models.py)
 
 
 def _view_sql(name: str, select: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 VERDICTS = ("pass", "conditional", "fail", "unknown")
 LICENCE, POLICY = "licence", "policy"
-EXCERPT_CHARS = 240
+EXCERPT_CHARS = 400
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,10 @@ def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool) 
         click.echo(f"rated {rated['states']} licence states of {rated['licences']} licences: "
                    f"{rated['changes']} verdict changes in {rated['seconds']} s (rater {rated['rater_version']})",
                    err=True)
+    if rated["states"]:  # a licence text or rating that arrived can confirm or contradict a model card
+        from clausewatch.stages.models import link_models
+
+        link_models(db)
 
 
 @click.command()

@@ -134,11 +134,12 @@ def rate_state(state: State, clauses: _Clauses, rules: Rules) -> Rating:
     return rate(docs, rules)
 
 
-def criterion_rows(rating: Rating) -> list[dict[str, Any]]:
+def criterion_rows(rating: Rating, rules: Rules) -> list[dict[str, Any]]:
     rows = []
     for v in rating.verdicts:
         ids = v.clause_ids
-        rows.append({"criterion": v.criterion, "verdict": v.verdict, "detail": v.detail or None, "reason": v.reason,
+        crit = rules.criteria[v.criterion]
+        rows.append({"criterion": v.criterion, "label": crit.label, "short": crit.short, "verdict": v.verdict, "detail": v.detail or None, "reason": v.reason,
                      "first_clause_id": ids[0] if ids else None, "evidence_clause_ids": ids,
                      "evidence_tags": v.tags, "evidence": [e.to_json() for e in v.evidence]})
     return rows
@@ -209,7 +210,7 @@ def rate_versions(db, *, source_ids: Iterable[str] | None = None, progress: bool
               "waiting": waiting, "rater_version": rater}
     for k, state in enumerate(todo, 1):
         rating = rate_state(state, clauses, rules)
-        rows = criterion_rows(rating)
+        rows = criterion_rows(rating, rules)
         changes = verdict_changes(db, state, rating, rows)
         store.save_rating(db, {
             "state_key": state.key, "source_id": state.source["id"], "version_id": state.version["id"],

@@ -105,7 +105,7 @@ class ModelSpider(scrapy.Spider):
             yield self._item(response)
             body = ((model.get("documents") or {}).get("api") or {}).get("body")
         else:
-            body = response.text
+            body = response.body.decode("utf-8", "replace")
             try:
                 api = json.loads(body)
                 if not isinstance(api, dict):

@@ -77,6 +77,8 @@ def query_params(info: dict) -> dict[str, dict[str, str]]:
         "changes_feed": {},
         "family_feed": {"family": "gemma-terms"},
         "tag_feed": {"tag": "restrict.geographic"},
+        "licences_by_verdict": {"criterion": "no_threshold", "verdict": "fail"},
+        "models_under_licence_with": {"criterion": "no_threshold", "verdict": "fail"},
     }
 
 

@@ -104,7 +104,7 @@ def _class_of(db, source_pk: int | None) -> str | None:
 
 def link_models(db, *, repos: list[str] | None = None) -> dict[str, int]:
     """Link every stored model card to a tracked licence; flag contradictions; record components."""
-    if not db["models"].exists():
+    if not db["models"].exists() or db.execute("SELECT 1 FROM models LIMIT 1").fetchone() is None:
         return {"linked": 0, "unlinked": 0, "flagged": 0}
     sources = _sources(db)
     by_id = {s["source_id"]: s for s in sources}

@@ -56,12 +56,12 @@ class State:
         return ((self.trigger or self.version)["valid_from"] or "")[:10]
 
 
-def _processed(version: dict[str, Any] | None) -> bool:
-    return version is not None and version.get("pipeline_version") == NLP_VERSION
-
-
-def plan_states(db, source: dict[str, Any]) -> tuple[list[State], bool]:
+def plan_states(db, source: dict[str, Any], pipeline_version: str = NLP_VERSION) -> tuple[list[State], bool]:
     """Every rating state of a licence source, and whether some wait for the NLP stage."""
+
+    def _processed(version: dict[str, Any] | None) -> bool:
+        return version is not None and version.get("pipeline_version") == pipeline_version
+
     versions = store.versions_of(db, source["id"])
     policies = []
     for name in store.incorporated_ids(source):
@@ -189,8 +189,10 @@ def verdict_changes(db, state: State, rating: Rating, rows: list[dict[str, Any]]
 
 
 def rate_versions(db, *, source_ids: Iterable[str] | None = None, progress: bool = False,
-                  rules: Rules | None = None) -> dict[str, Any]:
-    """Rate every licence state not yet rated by the current rater version; returns counts."""
+                  rules: Rules | None = None, pipeline_version: str = NLP_VERSION) -> dict[str, Any]:
+    """Rate every licence state not yet rated by the current rater version; returns counts.
+
+    Only versions analysed by ``pipeline_version`` (the current NLP pipeline) are rated."""
     rules = rules or load_rules()
     rater = rater_version(rules)
     started = time.perf_counter()
@@ -198,7 +200,7 @@ def rate_versions(db, *, source_ids: Iterable[str] | None = None, progress: bool
     plan: list[State] = []
     waiting = 0
     for source in store.licence_sources(db, source_ids):
-        states, wait = plan_states(db, source)
+        states, wait = plan_states(db, source, pipeline_version)
         waiting += wait
         if not wait:
             store.prune_states(db, source["id"], [s.key for s in states])

@@ -114,8 +114,13 @@ async def version_page(datasette, request) -> Response:
         (SELECT r.class_label FROM openness_ratings r WHERE r.version_id = v.id AND r.scope = 'effective'
          ORDER BY r.valid_from DESC, r.id DESC LIMIT 1) AS class_label
         FROM versions v WHERE v.source_id = :source ORDER BY v.seq""", {"source": version["source_pk"]})
+    hosts = await _rows(datasette, """SELECT s.source_id AS source, s.title AS document,
+        (SELECT v.id FROM versions v WHERE v.source_id = s.id ORDER BY v.seq DESC LIMIT 1) AS version_id
+        FROM sources s, json_each(CASE WHEN json_valid(s.incorporates) THEN s.incorporates ELSE '[]' END) j
+        WHERE j.value = :source ORDER BY s.source_id""", {"source": version["source"]})
     return Response.html(await datasette.render_template("cw_openness_version.html", {
-        "version": version, "states": states, "changes": changes, "others": others}, request=request))
+        "version": version, "states": states, "changes": changes, "others": others,
+        "hosts": [h for h in hosts if h["version_id"]]}, request=request))
 
 
 @hookimpl

@@ -241,6 +241,7 @@ def test_cli_rates_a_file(corpus, replayed):
     (["llama-3.2-license@1999-01-01"], "no stored version"),
     (["llama-3.2-license@yesterday"], "is not latest, a date"),
     (["llama-3.2-license", "--policy", "x.md"], "--policy goes with a FILE"),
+    (["--family", "no-such-family"], "no rated licence in family no-such-family"),
 ])
 def test_cli_errors_are_one_line(replayed, args, message):
     proc = run_cli("openness", *args, env=replayed["env"])

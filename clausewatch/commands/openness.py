@@ -201,6 +201,8 @@ def openness(db: str | None, target: str | None, families: tuple[str, ...], scop
     database = open_public(db)
     if not target:
         rows = matrix_rows(database, families, scope)
+        if not rows and families:
+            fail(f"no rated licence in family {', '.join(families)} (`clausewatch sources` lists the families)")
         if not rows:
             fail("no licence is rated yet (run `clausewatch crawl` or `clausewatch process`)")
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2)) if fmt == "json" else print_matrix(rows)

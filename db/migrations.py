@@ -296,6 +296,7 @@ def m005_change_comparisons(db: Database) -> None:
     )
 
 
+
 @private()
 def p001_subscriptions(db: Database) -> None:
     db.executescript(
@@ -455,6 +456,165 @@ def m1601_site(db: Database) -> None:
         );
         """
     )
+
+
+@public()
+def m1801_openness(db: Database) -> None:
+    # issue 18: the openness rating of every licence version, alone (scope 'version') and as the effective
+    # licence (scope 'effective': with the versions of the policies it incorporates); one row per criterion
+    # with its evidence clauses; verdict changes between consecutive ratings of a licence (digests)
+    db.executescript(
+        """
+        CREATE TABLE openness_ratings (
+            id INTEGER PRIMARY KEY,
+            state_key TEXT NOT NULL UNIQUE,
+            source_id INTEGER NOT NULL REFERENCES sources(id),
+            version_id INTEGER NOT NULL REFERENCES versions(id),
+            scope TEXT NOT NULL,
+            policy_version_ids TEXT NOT NULL DEFAULT '[]',
+            unread TEXT NOT NULL DEFAULT '[]',
+            trigger_version_id INTEGER NOT NULL REFERENCES versions(id),
+            valid_from TEXT,
+            class TEXT NOT NULL,
+            class_label TEXT NOT NULL,
+            class_reason TEXT,
+            decided_by TEXT NOT NULL DEFAULT '[]',
+            rule_version TEXT NOT NULL,
+            rater_version TEXT NOT NULL,
+            rated_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_openness_ratings_version ON openness_ratings(version_id, scope);
+        CREATE INDEX idx_openness_ratings_source ON openness_ratings(source_id, scope, valid_from);
+
+        CREATE TABLE openness (
+            id INTEGER PRIMARY KEY,
+            rating_id INTEGER NOT NULL REFERENCES openness_ratings(id),
+            version_id INTEGER NOT NULL REFERENCES versions(id),
+            scope TEXT NOT NULL,
+            criterion TEXT NOT NULL,
+            label TEXT,
+            short TEXT,
+            verdict TEXT NOT NULL,
+            detail TEXT,
+            reason TEXT NOT NULL,
+            first_clause_id INTEGER REFERENCES clauses(id),
+            evidence_clause_ids TEXT NOT NULL DEFAULT '[]',
+            evidence_tags TEXT NOT NULL DEFAULT '[]',
+            evidence TEXT NOT NULL DEFAULT '[]',
+            rule_version TEXT NOT NULL,
+            UNIQUE (rating_id, criterion)
+        );
+        CREATE INDEX idx_openness_version ON openness(version_id, scope, criterion);
+        CREATE INDEX idx_openness_verdict ON openness(criterion, verdict);
+
+        CREATE TABLE rating_changes (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id),
+            family TEXT,
+            scope TEXT NOT NULL,
+            basis TEXT NOT NULL,
+            via_source_id INTEGER REFERENCES sources(id),
+            old_rating_id INTEGER REFERENCES openness_ratings(id),
+            new_rating_id INTEGER NOT NULL REFERENCES openness_ratings(id),
+            old_version_id INTEGER REFERENCES versions(id),
+            new_version_id INTEGER NOT NULL REFERENCES versions(id),
+            trigger_version_id INTEGER NOT NULL REFERENCES versions(id),
+            criterion TEXT NOT NULL,
+            old_verdict TEXT,
+            new_verdict TEXT NOT NULL,
+            old_detail TEXT,
+            new_detail TEXT,
+            old_reason TEXT,
+            new_reason TEXT,
+            old_class TEXT,
+            new_class TEXT NOT NULL,
+            old_clause_ids TEXT NOT NULL DEFAULT '[]',
+            new_clause_ids TEXT NOT NULL DEFAULT '[]',
+            old_tags TEXT NOT NULL DEFAULT '[]',
+            new_tags TEXT NOT NULL DEFAULT '[]',
+            effective_date TEXT,
+            detected_at TEXT NOT NULL,
+            rule_version TEXT NOT NULL
+        );
+        CREATE INDEX idx_rating_changes_new ON rating_changes(new_rating_id);
+        CREATE INDEX idx_rating_changes_trigger ON rating_changes(trigger_version_id);
+        """
+    )
+
+
+@public()
+def m1802_models(db: Database) -> None:
+    # issue 18: open-weight models (declared in crawlers/models/*.yaml) and what their Hugging Face model
+    # cards say: licence fields, the tracked licence they link to, component facts (weights, code, data)
+    db.executescript(
+        """
+        CREATE TABLE models (
+            id INTEGER PRIMARY KEY,
+            repo_id TEXT NOT NULL UNIQUE,
+            family TEXT NOT NULL,
+            title TEXT,
+            publisher TEXT,
+            declared_in TEXT,
+            notes TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            status TEXT NOT NULL DEFAULT 'new',
+            last_fetch_at TEXT,
+            last_success_at TEXT,
+            last_error TEXT,
+            card_license TEXT,
+            card_license_name TEXT,
+            card_license_link TEXT,
+            license_tags TEXT NOT NULL DEFAULT '[]',
+            gated TEXT,
+            pipeline_tag TEXT,
+            base_models TEXT NOT NULL DEFAULT '[]',
+            hub_sha TEXT,
+            hub_last_modified TEXT,
+            licence_source_id INTEGER REFERENCES sources(id),
+            matched_by TEXT,
+            match_detail TEXT,
+            license_file TEXT,
+            license_file_source_id INTEGER REFERENCES sources(id),
+            license_file_similarity REAL,
+            flag TEXT,
+            openness_level TEXT,
+            openness_reason TEXT,
+            linked_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_models_family ON models(family);
+        CREATE INDEX idx_models_licence ON models(licence_source_id);
+
+        CREATE TABLE model_documents (
+            id INTEGER PRIMARY KEY,
+            model_id INTEGER NOT NULL REFERENCES models(id),
+            kind TEXT NOT NULL,
+            url TEXT NOT NULL,
+            http_status INTEGER,
+            etag TEXT,
+            last_modified TEXT,
+            sha256 TEXT,
+            body TEXT,
+            fetched_at TEXT NOT NULL,
+            changed_at TEXT,
+            error TEXT,
+            UNIQUE (model_id, kind)
+        );
+
+        CREATE TABLE model_components (
+            id INTEGER PRIMARY KEY,
+            model_id INTEGER NOT NULL REFERENCES models(id),
+            component TEXT NOT NULL,
+            value TEXT NOT NULL,
+            source TEXT NOT NULL,
+            detail TEXT,
+            UNIQUE (model_id, component, value)
+        );
+        CREATE INDEX idx_model_components_model ON model_components(model_id);
+        """
+    )
+    # the views over ratings and models (db/openness.py, db/models.py) for databases made before them
     from clausewatch.db.publish import publish
 
     publish(db)

@@ -14,6 +14,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from clausewatch.db.glossary import publish_glossary
+from clausewatch.db.models import VIEWS as MODEL_VIEWS
+from clausewatch.db.openness import VIEWS as OPENNESS_VIEWS
 
 # table -> columns indexed by FTS5 (external content, kept in sync by triggers)
 FTS: dict[str, list[str]] = {
@@ -162,6 +164,9 @@ JOIN sources s ON s.id = ch.source_id
 JOIN versions nv ON nv.id = ch.new_version_id
 LEFT JOIN sources via ON via.id = ch.via_source_id""",
 }
+
+VIEWS.update(OPENNESS_VIEWS)  # issue 18: openness ratings (db/openness.py)
+VIEWS.update(MODEL_VIEWS)     # issue 18: models -> licences (db/models.py)
 
 
 def _view_sql(name: str, select: str) -> str:

@@ -74,6 +74,8 @@ def query_params(info: dict) -> dict[str, dict[str, str]]:
         "sources_with_errors": {},
         "document_history": {"source": "gemma-terms"},
         "clause_search": {"q": "monthly active users"},
+        "licences_by_verdict": {"criterion": "no_threshold", "verdict": "fail"},
+        "models_under_licence_with": {"criterion": "no_threshold", "verdict": "fail"},
     }
 
 

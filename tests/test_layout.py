@@ -1,8 +1,8 @@
 """The house rules, checked: which stage may import which, one namespace, docs that name real modules.
 
 - ``clausewatch.db`` imports nothing else of ours;
-- ``clausewatch.nlp`` and ``clausewatch.changes`` are pure: nothing of ours outside themselves (changes may
-  read nlp's data model), no database, network, files or processes;
+- ``clausewatch.nlp``, ``clausewatch.changes`` and ``clausewatch.openness`` are pure: nothing of ours outside
+  themselves (changes and openness may read nlp's data model), no database, network, files or processes;
 - the Datasette plugins (``datasette/plugins``) import at most ``clausewatch.db``;
 - ``clausewatch.crawlers`` imports only itself and ``clausewatch.db``; ``clausewatch.schedules`` only
   itself, ``clausewatch.db`` and the crawler registry (it runs commands, not stage internals);
@@ -23,7 +23,8 @@ import pytest
 from tests.conftest import ROOT
 
 FOLDERS = {"clausewatch": "clausewatch", "clausewatch.crawlers": "crawlers", "clausewatch.nlp": "nlp",
-           "clausewatch.db": "db", "clausewatch.schedules": "schedules", "clausewatch.changes": "changes"}
+           "clausewatch.db": "db", "clausewatch.schedules": "schedules", "clausewatch.changes": "changes",
+           "clausewatch.openness": "openness"}
 # modules that do I/O: a pure stage imports none of them
 IMPURE = {"sqlite3", "sqlite_utils", "socket", "subprocess", "urllib.request", "http", "httpx", "requests",
           "scrapy", "twisted", "datasette", "smtplib", "shutil", "tempfile", "pathlib", "io", "os"}
@@ -71,6 +72,7 @@ def violations(folder: str, allowed: tuple[str, ...], impure_ok: bool = True) ->
     ("db", ("clausewatch.db",), False),
     ("nlp", ("clausewatch.nlp",), True),
     ("changes", ("clausewatch.changes", "clausewatch.nlp.model"), True),
+    ("openness", ("clausewatch.openness", "clausewatch.nlp.model"), True),
     ("datasette/plugins", ("clausewatch.db",), False),
     ("crawlers", ("clausewatch.crawlers", "clausewatch.db"), False),
     ("schedules", ("clausewatch.schedules", "clausewatch.db", "clausewatch.crawlers.registry"), False),
@@ -114,7 +116,7 @@ def test_the_command_line_starts_without_the_heavy_libraries(tmp_path):
     assert out.stdout.strip() == "[]"
 
 
-DOC_PATH = re.compile(r"`((?:clausewatch|crawlers|nlp|db|schedules|changes|datasette|tests|bench|scripts|deploy|docs)"
+DOC_PATH = re.compile(r"`((?:clausewatch|crawlers|nlp|db|schedules|changes|openness|datasette|tests|bench|scripts|deploy|docs)"
                       r"/[\w./*-]*)`")
 DOC_MODULE = re.compile(r"`(clausewatch(?:\.\w+)+)")
 

@@ -9,6 +9,8 @@ from clausewatch.commands.crawl import crawl
 from clausewatch.commands.diff import diff
 from clausewatch.commands.digest import digest
 from clausewatch.commands.held import held
+from clausewatch.commands.models import models
+from clausewatch.commands.openness import openness
 from clausewatch.commands.process import process
 from clausewatch.commands.reextract import reextract
 from clausewatch.commands.schedule import schedule
@@ -18,5 +20,5 @@ from clausewatch.commands.status import status
 from clausewatch.commands.subscriptions import confirm, feed, subscribe, subscriptions, unsubscribe
 from clausewatch.commands.tag import tag
 
-COMMANDS = [sources, status, crawl, process, reextract, held, coverage, tag, diff, serve,
+COMMANDS = [sources, status, crawl, process, reextract, held, coverage, tag, diff, openness, models, serve,
             subscribe, subscriptions, confirm, unsubscribe, digest, feed, schedule]

@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool, *,
                        retry_failed: bool = False) -> int:
-    """Analyse every version the current pipeline has not processed, detect changes, then compare the
-    pairs the site offers (any two versions of a family, the renditions of a document). Returns how many
-    documents failed (each failure is recorded on its version or comparison and printed; the others go on)."""
+    """Analyse every version the current pipeline has not processed, detect changes, rate licences, then
+    compare the pairs the site offers (any two versions of a family, the renditions of a document). Returns
+    how many documents failed (each failure is recorded and printed; the others go on)."""
     from clausewatch.stages.detect import detect_changes
     from clausewatch.stages.pairs import compare_pairs
     from clausewatch.stages.process import process_versions
@@ -32,6 +32,17 @@ def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool, 
         click.echo(f"compared {found['versions']} versions: {found['substantive']} substantive of "
                    f"{found['changes']} changes in {found['seconds']} s (detector {found['detector_version']})",
                    err=True)
+    from clausewatch.stages.rate import rate_versions
+
+    rated = rate_versions(db, source_ids=source_ids, progress=not quiet)
+    if not quiet:
+        click.echo(f"rated {rated['states']} licence states of {rated['licences']} licences: "
+                   f"{rated['changes']} verdict changes in {rated['seconds']} s (rater {rated['rater_version']})",
+                   err=True)
+    if rated["states"]:  # a licence text or rating that arrived can confirm or contradict a model card
+        from clausewatch.stages.models import link_models
+
+        link_models(db)
     pairs = compare_pairs(db, source_ids=source_ids, progress=not quiet)
     if not quiet:
         click.echo(f"compared {pairs['pairs']} pairs of versions and {pairs['renditions']} renditions for the site "

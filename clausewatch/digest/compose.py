@@ -11,12 +11,15 @@ import re
 from typing import Any
 
 from clausewatch.changes import render
+from clausewatch.digest import rating
 
 MAX_CLAUSE_CHARS = 4000
 
 
 def change_title(change: dict[str, Any]) -> str:
     """``Gemma Terms of Use › 3.2 — modified``: the document and clause a change is about."""
+    if rating.is_rating(change):
+        return rating.rating_title(change)
     title = " ".join(str(change.get("source_title") or change.get("source") or "?").split())
     path = change.get("new_path") or change.get("old_path") or "(whole document)"
     if change.get("kind") == "moved" and change.get("old_path") and change.get("old_path") != path:
@@ -50,6 +53,8 @@ def _diff_line(change: dict[str, Any]) -> str:
 
 def change_text(change: dict[str, Any], link: str | None = None) -> str:
     """One change as plain text: title, context, the word diff, tag and entity deltas, the link."""
+    if rating.is_rating(change):
+        return rating.rating_text(change, link)
     lines = [change_title(change), "  " + " · ".join(_context(change)), "  " + _diff_line(change)]
     if change.get("tags_added") or change.get("tags_removed"):
         lines.append("  tags: " + " ".join([f"+{t}" for t in change.get("tags_added") or []]
@@ -64,6 +69,8 @@ def change_text(change: dict[str, Any], link: str | None = None) -> str:
 
 def change_html(change: dict[str, Any], link: str | None = None) -> str:
     """One change as an HTML fragment: the document (linked to the change) above ``render.html_changes``."""
+    if rating.is_rating(change):
+        return rating.rating_html(change, link)
     esc = html.escape
     title = esc(" ".join(str(change.get("source_title") or change.get("source") or "?").split()))
     if link:

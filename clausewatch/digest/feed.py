@@ -13,9 +13,10 @@ from sqlite_utils import Database
 from clausewatch import __version__
 from clausewatch.db import now_iso
 from clausewatch.db import subscriptions as store
+from clausewatch.db.openness import rating_digest_items
 from clausewatch.digest.compose import change_html, change_text, change_title
 from clausewatch.digest.filters import change_key, describe_filters, matches
-from clausewatch.digest.links import change_url, public_url
+from clausewatch.digest.links import item_url, public_url
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_LIMIT = 50
@@ -57,7 +58,7 @@ def build_feed(subscription: dict[str, Any], changes: list[dict[str, Any]], *, u
     author = sub(feed, "author")
     sub(author, "name", "clausewatch")
     for change in changes:
-        link = change_url(change["id"])
+        link = item_url(change)
         entry = sub(feed, "entry")
         # the change's identity, not its row id: a change stored again by a new detector is the same entry
         sub(entry, "id", f"urn:clausewatch:change:{change_key(change)}")
@@ -73,12 +74,19 @@ def build_feed(subscription: dict[str, Any], changes: list[dict[str, Any]], *, u
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
 
 
+def recent_items(db: Database, limit: int = SCAN_LIMIT) -> list[dict[str, Any]]:
+    """The newest substantive changes and openness rating changes, newest first."""
+    items = (store.substantive_changes(db, newest_first=True, limit=limit)
+             + rating_digest_items(db, newest_first=True, limit=limit))
+    return sorted(items, key=lambda c: c.get("detected_at") or "", reverse=True)[:limit]
+
+
 def feed_changes(db: Database, subscription: dict[str, Any], *, limit: int = FEED_LIMIT,
                  recent: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The newest ``limit`` substantive changes matching the subscription (all history, not only
     undelivered). ``recent``: the newest changes already loaded, when building many feeds."""
     if recent is None:
-        recent = store.substantive_changes(db, newest_first=True, limit=SCAN_LIMIT)
+        recent = recent_items(db)
     filters = subscription.get("filters") or {}
     out = []
     for change in recent:
@@ -114,7 +122,7 @@ def write_feeds(db: Database, subscriptions: list[dict[str, Any]], directory: Pa
 
     The feed key is a random 128-bit name: the folder can be served publicly without listing subscribers.
     """
-    recent = store.substantive_changes(db, newest_first=True, limit=SCAN_LIMIT)
+    recent = recent_items(db)
     keep = set()
     for subscription in subscriptions:
         if subscription.get("feed_key"):

@@ -12,7 +12,7 @@ from clausewatch.crawlers.registry import KINDS as DOCUMENT_KINDS
 from clausewatch.db import connect
 from clausewatch.db import subscriptions as store
 
-CHANGE_KINDS = ("added", "removed", "modified", "moved")
+CHANGE_KINDS = ("added", "removed", "modified", "moved", "rating")  # rating: an openness verdict changed
 FILTER_KEYS = ("family", "tag", "kind", "jurisdiction")
 _FAMILY = re.compile(r"^[a-z0-9][a-z0-9.\-]*[a-z0-9]$")
 _TAG = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
@@ -67,7 +67,7 @@ def matches(change: dict[str, Any], filters: dict[str, list[str]]) -> bool:
     Values of one filter are alternatives (OR); different filters must all hold (AND). ``family`` is the
     change's family (or its source's); ``jurisdiction`` J matches J and its subdivisions (US matches
     US-CA); ``kind`` is a document kind (license, use-policy, ...) or a change kind (added, removed,
-    modified, moved); ``tag`` T matches T and its sub-tags (``restrict`` matches ``restrict.geographic``)
+    modified, moved, or rating: an openness verdict changed); ``tag`` T matches T and its sub-tags (``restrict`` matches ``restrict.geographic``)
     among the tags the change adds or removes and the tags of the changed clause before or after it.
     """
     families = filters.get("family")

@@ -19,6 +19,13 @@ def unsubscribe_url(token: str) -> str:
     return f"{public_url()}/-/subscriptions/unsubscribe?token={token}"
 
 
+def item_url(change: dict) -> str:
+    """A clause change's row, or the openness page of a rating change (digest items of kind ``rating``)."""
+    if change.get("link_path"):
+        return f"{public_url()}{change['link_path']}"
+    return change_url(change["id"])
+
+
 def change_url(change_id: int) -> str:
     """The change's row in the public Datasette (which serves the public database as ``clausewatch``)."""
     return f"{public_url()}/{DATABASE_NAME}/changes/{change_id}"

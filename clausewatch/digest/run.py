@@ -21,11 +21,12 @@ from typing import Any
 from clausewatch.config import setting
 from clausewatch.db import connect, connect_private, now_iso
 from clausewatch.db import subscriptions as store
+from clausewatch.db.openness import rating_digest_items
 from clausewatch.digest import webhook
 from clausewatch.digest.addresses import mask_email, mask_url
 from clausewatch.digest.compose import change_html, change_text
 from clausewatch.digest.filters import change_key, describe_filters, is_new_for, matches
-from clausewatch.digest.links import change_url, unsubscribe_url
+from clausewatch.digest.links import item_url, unsubscribe_url
 from clausewatch.digest.mailer import Mailer, MailError
 from clausewatch.digest.messages import digest_message
 from clausewatch.digest.tokens import hash_token, new_token
@@ -140,7 +141,7 @@ class _Fragments:
     def get(self, change: dict[str, Any]) -> tuple[str, str, str]:
         cid = change["id"]
         if cid not in self._cache:
-            link = change_url(cid)
+            link = item_url(change)
             self._cache[cid] = (link, change_text(change, link), change_html(change, link))
         return self._cache[cid]
 
@@ -168,7 +169,9 @@ def run_digest(public_path: Path, private_path: Path, *, dry_run: bool = False, 
         active = store.active_subscriptions(pdb, cadence=cadence)
         due = [s for s in active if is_due(s, now, retry_now=retry_now)]
         report.due = len(due)
-        changes = store.substantive_changes(db, after_version_id=min((s["since_version_id"] for s in due), default=0))
+        after = min((s["since_version_id"] for s in due), default=0)
+        changes = store.substantive_changes(db, after_version_id=after)
+        changes += rating_digest_items(db, after_version_id=after)  # openness verdicts that changed (issue 18)
         for change in changes:
             change["key"] = change_key(change)
         fragments = _Fragments()

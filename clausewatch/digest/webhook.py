@@ -42,6 +42,10 @@ def change_payload(change: dict[str, Any], link: str | None) -> dict[str, Any]:
             "old_path", "new_path", "old_text", "new_text", "word_diff", "tags_added", "tags_removed",
             "entity_changes", "via_source", "detected_at", "effective_date", "old_version_id", "new_version_id")
     out = {k: change.get(k) for k in keys}
+    if change.get("kind") == "rating":  # an openness verdict changed (issue 18)
+        out.update({k: change.get(k) for k in ("criterion", "criterion_label", "old_verdict", "new_verdict",
+                                                "old_detail", "new_detail", "old_class", "new_class",
+                                                "new_reason", "licence_new_version_id")})
     out["key"] = change.get("key")
     out["url"] = link
     return out

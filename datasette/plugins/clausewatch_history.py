@@ -44,6 +44,7 @@ TIMELINE_COLUMNS: list[tuple[str, str]] = [
     ("gained", "Tags gained"),
     ("lost", "Tags lost"),
     ("diff", "Diff"),
+    ("openness", "Openness"),
 ]
 
 
@@ -57,6 +58,18 @@ async def _glossary(datasette) -> dict[str, dict[str, Any]]:
     except Exception:  # noqa: BLE001 - not published by this version yet: ids stay ids
         return {}
     return {r["term"]: r for r in rows}
+
+
+async def _openness(datasette, version_ids: list[int]) -> list[dict[str, Any]]:
+    """The openness class of each licence version (the effective licence's), from the rate step's view."""
+    if not version_ids:
+        return []
+    marks = ", ".join(f":v{k}" for k in range(len(version_ids)))
+    try:
+        return await _rows(datasette, f"""SELECT version_id, class, class_label, openness_page FROM version_openness
+            WHERE version_id IN ({marks}) AND class IS NOT NULL""", {f"v{k}": v for k, v in enumerate(version_ids)})
+    except Exception:  # noqa: BLE001 - a database published before the openness step: no column values
+        return []
 
 
 async def _render(datasette, request, template: str, context: dict[str, Any]) -> Response:
@@ -109,6 +122,9 @@ async def timeline_page(datasette, request) -> Response:
                                {"family": family})
     steps = data["steps"]
     shown = [s for s in steps if s["version"]]
+    ratings = {r["version_id"]: r for r in await _openness(datasette, [s["version"]["id"] for s in shown])}
+    for step in shown:
+        step["openness"] = ratings.get(step["version"]["id"])
     return await _render(datasette, request, "cw_timeline.html", {
         "family": family, "steps": steps, "columns": [{"key": k, "header": h} for k, h in TIMELINE_COLUMNS],
         "menu": data["menu"], "labels": await _glossary(datasette), "incorporates": [r["family"] for r in incorporates],

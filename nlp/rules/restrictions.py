@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from clausewatch.nlp.rules.base import ClauseView, Rule, any_of, combos, together, verbs
 
-NEAR = {"NONCOMM": [("ONLY_W", "RESEARCH_P", 12)]}
+NEAR = {"NONCOMM": [("ONLY_W", "RESEARCH_P", 20)]}
 PHRASES = {
     "NONCOMM": ["non-commercial", "noncommercial", "non commercial", "not for commercial", "research purposes only",
                 "research use only", "research-only", "solely for research",

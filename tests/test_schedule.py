@@ -46,6 +46,9 @@ def setup(tmp_path):
 
 
 RUNNING: list[Daemon] = []
+# how long a wait may take: generous, because on a loaded machine (CI, a suite run beside others) each job of
+# the daemon is a Python subprocess that may take seconds to start; a test that works ends its wait early
+WAIT_SECONDS = float(os.environ.get("CLAUSEWATCH_TEST_WAIT", "300"))
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +78,7 @@ class Daemon:
     def log(self) -> str:
         return self.log_path.read_text()
 
-    def wait_for(self, predicate, timeout: float = 90, what: str = "") -> None:
+    def wait_for(self, predicate, timeout: float = WAIT_SECONDS, what: str = "") -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -131,7 +134,8 @@ def versions(db_file: Path, source_id: str) -> list[dict]:
 
 
 def assert_clean_stop(daemon: Daemon, seconds: float) -> None:
-    assert seconds < 10, f"the daemon took {seconds:.1f} s to exit after SIGTERM"
+    # a liveness bound, not a speed measure: the running job gets SIGTERM, then SIGKILL after the stop grace
+    assert seconds < 60, f"the daemon took {seconds:.1f} s to exit after SIGTERM"
     assert daemon.proc.returncode == 0, daemon.log
     db = connect(daemon.db)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -28,6 +28,7 @@ from clausewatch.nlp.rules.context import (
     document_kind,
     inherited,
     inherited_from_heading,
+    openness_document,
     parent_index,
     path_key,
     referenced_topics,
@@ -39,7 +40,7 @@ from clausewatch.nlp.rules.regulation import definition_clause
 
 TITLE_CASE = re.compile(r"[A-Z]")
 GRANT_CUES = {"GRANT_STRONG", "GRANT_WEAK"}
-GRANT_LIST_END = re.compile(r"\bto:\s*$")
+GRANT_LIST_END = re.compile(r"\b(?:to|licen[cs]e|rights?)\s*:\s*$")   # "... hereby grants You a license to:"
 SENT_END, OPEN_PAREN, CLOSE_PAREN = "_SENT_END", "_OPEN_PAREN", "_CLOSE_PAREN"
 
 
@@ -122,7 +123,7 @@ def _licence_names(doc: Doc, text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _view(doc: Doc, segment: Segment, kind: str) -> ClauseView:
+def _view(doc: Doc, segment: Segment, kind: str, openness: bool = False) -> ClauseView:
     bounds = _sentences(doc)
     ends = [b for _a, b in bounds]
     masked = _section_titles(doc) if doc.user_data["parens"][0] else []
@@ -145,6 +146,7 @@ def _view(doc: Doc, segment: Segment, kind: str) -> ClauseView:
     view = ClauseView(doc, segment.text, hits, kind, segment.label)
     view.extra["sentences"] = bounds
     view.extra["sent_ends"] = ends
+    view.extra["openness_doc"] = openness
     return view
 
 
@@ -198,6 +200,7 @@ def tag_segments(segments: list[Segment]) -> list[list[TagHit]]:
         return []
     nlp = get_nlp()
     kind = document_kind(segments)
+    openness = kind == "licence" and openness_document(segments)
     by_ordinal = {seg.ordinal: i for i, seg in enumerate(segments)}
     structured = any(seg.parent is not None for seg in segments)
     final: list[dict[str, TagHit]] = []
@@ -205,7 +208,7 @@ def tag_segments(segments: list[Segment]) -> list[list[TagHit]]:
     for i, doc in enumerate(nlp.pipe(seg.text for seg in segments)):
         seg = segments[i]
         parent = parent_index(i, segments, by_ordinal, structured)
-        view = _view(doc, seg, kind)
+        view = _view(doc, seg, kind, openness)
         if parent is not None and GRANT_CUES & cue_sets[parent] and GRANT_LIST_END.search(segments[parent].text):
             # an item of "the Licensor hereby grants You a license ... to:" lists granted acts
             view.hits.setdefault("GRANT_STRONG", []).insert(0, Hit("GRANT_STRONG", 0, 0, 0))

@@ -29,7 +29,7 @@ TOPIC_TAGS = {"policy.documentation", "policy.systemic_risk", "policy.transparen
 REF_TOPICS = {"policy.documentation", "policy.copyright", "policy.training_data_transparency",
               "policy.transparency", "policy.governance"}
 DEFINITION_KEEPS = {"policy.definition", "licensor.update_terms", "restrict.scale_threshold",
-                    "policy.compute_threshold"}
+                    "policy.compute_threshold", "policy.timeline"}
 REPORTING_RE = re.compile(r"^\W*(?:please\s+)?report(?:ing)?\b|\bcontact us\b|^\W*(?:questions|contact)\b", re.I)
 
 # substring counts (not regexes): documents are large and this runs once per document
@@ -57,6 +57,18 @@ def document_kind(segments: Sequence[Segment]) -> str:
     scores["law"] += articles * 0.5
     best = max(scores, key=lambda k: (scores[k], k == "licence"))
     return best if scores[best] > 0 else "licence"
+
+
+_OPEN_WORDS = ("open source", "open-source", "open weights", "open-weight", "freedoms")
+
+
+def openness_document(segments: Sequence[Segment]) -> bool:
+    """Does the document define what counts as open (an open source / open weights definition)? Its
+    requirements are then openness criteria. A licence that grants rights is not such a definition."""
+    text = " ".join(s.text for s in segments[:600]).lower()
+    if "definition" not in text or "hereby grant" in text:
+        return False
+    return sum(text.count(w) for w in _OPEN_WORDS) >= 3
 
 
 def is_chapeau(text: str) -> bool:

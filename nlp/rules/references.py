@@ -1,7 +1,7 @@
 """ARTICLE_REF: references to parts of the same document, fully qualified.
 
 Regexes on the clause text (spaCy splits "Article 50(1)" badly). Relative references ("paragraph 1",
-"points (a) and (b)", "this Article", "this paragraph", "this Section") are resolved with the
+"points (c) and (d)", "this Article", "this paragraph", "this Section") are resolved with the
 clause's path and headings. References to other instruments ("Article 6 of Directive ...",
 "Section 1(a) of the Llama 3.2 Community License Agreement") are dropped. Values keep the
 document's own way of writing units: "Article 53(1)(a)", "Section 1.b.i", "Paragraph 4.a",

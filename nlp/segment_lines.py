@@ -315,7 +315,11 @@ class LineReader:
             # a label refused by the numbering ("... and\n(B) display ...") continues the sentence
             if _maybe_label(content) and parse_label(content) is not None:
                 return not prev.rstrip(CLOSERS).endswith((".", ":", "?", "!"))
-            return bool(_RUNS_ON.search(prev)) and not ends_terminal(prev)
+            if ends_terminal(prev):
+                return False
+            if self.width == 0 and len(prev) >= 50 and not heading_like(prev):
+                return True   # too few lines to measure: a long line without a sentence end runs on
+            return bool(_RUNS_ON.search(prev))
         if self._after_heading() and self._fits(content):
             return False  # "Article 5" / "Prohibited AI practices" / "1. The following ..."
         if ends_terminal(prev) and _DEFINITION_START.match(content):

@@ -14,7 +14,8 @@ commercial exploitation expressly). An act right after a negation ("with or with
 "may not sell") is not granted. A patent licence ("patent license to make, use, sell") is grant.patent
 (+ grant.commercial when it covers selling); the acts that follow a patent cue are the patent's, not a
 copyright grant. A sentence that denies a licence, or whose licence is a trademark licence, or whose
-object is the licence text itself ("copies of this license document"), grants nothing.
+object is the licence text itself ("copies of this license document"), grants nothing; neither does a
+law that permits a use ("in so far as their use is permitted"): grants are read in licences only.
 """
 from __future__ import annotations
 
@@ -43,7 +44,9 @@ PHRASES = {
     "MOD_V": [*verbs("modify", "adapt", "translate", "transform", "remix", "merge", "alter"), "fine-tune",
               "fine tune", "finetune", "create derivative works", "prepare derivative works", "make derivative works",
               "create derivatives", "make modifications", "create modifications", "make adaptations",
-              "make alterations", "make changes", "build upon", "adapted material", "create derivative", "prepare ,"],
+              "make alterations", "make changes", "build upon", "adapted material", "create derivative", "prepare ,",
+              "work based on", "works based on", "modified version", "modified versions", "modified work",
+              "modified works", *verbs("change")],
     "DIST_V": ["distribute", "redistribute", "sublicense", "sublicence", "publish", "share", "convey",
                "propagate", "transmit", "make available", "make publicly available", "communicate to the public",
                "make it available", "make them available", "offer to the public", "provide to others"],
@@ -61,6 +64,7 @@ PHRASES = {
                "patent claims"],
     "MARK": ["the mark", "mark", "marks", "trademark", "trademarks"],
     "EXCEPT_W": ["other than", "except", "excluding", "not including"],
+    "CONDITIONAL_W": ["in so far as", "insofar as", "to the extent", "as far as", "where", "if", "unless"],
     "NEG_W": ["not", "no", "never", "nor", "cannot", "without", "neither"],
     "GRANT_WEAK": combos(["you ", "licensee ", "licensees ", "recipient ", "recipients ", "users ", "anyone "],
                          ["may", "can"]),
@@ -130,11 +134,15 @@ def _grant_sentences(view: ClauseView) -> list[tuple[Hit, bool, int, int, int]]:
     cached = view.extra.get("grants")
     if cached is not None:
         return cached
+    if view.doc_kind != "licence":       # a law or order that permits a use grants no licence
+        view.extra["grants"] = []
+        return []
     blocked = {h.sent for h in view.all("GRANT_NEG")}
     bounds = view.extra["sentences"]
     out: list[tuple[Hit, bool, int, int, int]] = []
     seen: set[int] = set()
-    for cue in view.all("GRANT_STRONG", "GRANT_WEAK", "GRANT_PASSIVE", "GRANT_ALL"):
+    cues = view.all("GRANT_ALL") + view.all("GRANT_STRONG", "GRANT_PASSIVE") + view.all("GRANT_WEAK")
+    for cue in cues:         # an open grant first: "you may do whatever you want" is more than "you may"
         if cue.sent in blocked or cue.sent in seen:
             continue
         if cue.label == "GRANT_WEAK" and cue.end < len(view.doc) and view.doc[cue.end].lower_ in NOT_A_PERMISSION:
@@ -143,8 +151,9 @@ def _grant_sentences(view: ClauseView) -> list[tuple[Hit, bool, int, int, int]]:
         if cue.label == "GRANT_PASSIVE":
             start = max(sent_start, cue.start - 60)
             acts_before = [h for h in view.all(*ACT_LABELS, "DIST_N") if h.sent == cue.sent and start <= h.start < cue.start]
-            if not acts_before or view.doc[cue.start - 1].lower_ == "not":
-                continue
+            if not acts_before or view.doc[cue.start - 1].lower_ == "not" or any(
+                    c.sent == cue.sent and c.start < acts_before[0].start + 3 for c in view.all("CONDITIONAL_W")):
+                continue          # "in so far as their use is permitted under the law"
             start, end = acts_before[0].start, min(sent_end, cue.end + 40)
         else:
             start, end = cue.start, _scope_end(view, cue, cue.label != "GRANT_WEAK", sent_end)
@@ -154,17 +163,14 @@ def _grant_sentences(view: ClauseView) -> list[tuple[Hit, bool, int, int, int]]:
             continue
         patents = [p.start for p in view.all("PATENT") if p.sent == cue.sent and start <= p.start < end]
         seen.add(cue.sent)
-        out.append((cue, cue.label in ("GRANT_STRONG", "GRANT_ALL"), start, end, patents[0] if patents else end))
+        out.append((cue, cue.label != "GRANT_WEAK", start, end, patents[0] if patents else end))
     view.extra["grants"] = out
     return out
 
 
 def _licence_text_object(view: ClauseView, acts: list[Hit], end: int) -> bool:
     """'Everyone is permitted to copy and distribute copies of this license document': the licence's own text."""
-    if not acts:
-        return False
-    last = acts[-1]
-    return any(t.sent == last.sent and 0 <= t.start - last.end <= 6 for t in view.all("LICENCE_TEXT"))
+    return any(t.sent == act.sent and 0 <= t.start - act.end <= 8 for act in acts for t in view.all("LICENCE_TEXT"))
 
 
 def _scope_end(view: ClauseView, cue: Hit, strong: bool, sent_end: int) -> int:

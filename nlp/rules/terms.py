@@ -144,6 +144,8 @@ def _trademark(view: ClauseView) -> str | None:
         return view.span(hit)
     notices = {h.sent for h in view.all("NOTICES_W")}
     for mark in view.all("TM_W"):
+        if any(e.sent == mark.sent and 0 <= mark.start - e.end <= 3 for e in view.all("EXCEPT_W")):
+            continue           # "(other than patent or trademark)": a grant that leaves marks out
         if mark.sent not in notices and any(c.sent == mark.sent for c in view.all("TM_CTX")):
             return view.span(mark)
     return None

@@ -60,6 +60,8 @@ def document_kind(segments: Sequence[Segment]) -> str:
 
 
 _OPEN_WORDS = ("open source", "open-source", "open weights", "open-weight", "freedoms")
+_OPENNESS_NAMES = ("definition of open", "open source definition", "open weights definition",
+                   "open source ai definition", "free software definition")
 
 
 def openness_document(segments: Sequence[Segment]) -> bool:
@@ -68,6 +70,8 @@ def openness_document(segments: Sequence[Segment]) -> bool:
     text = " ".join(s.text for s in segments[:600]).lower()
     if "definition" not in text or "hereby grant" in text:
         return False
+    if any(name in text for name in _OPENNESS_NAMES):
+        return True
     return sum(text.count(w) for w in _OPEN_WORDS) >= 3
 
 

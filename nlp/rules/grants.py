@@ -249,7 +249,9 @@ def _patent(view: ClauseView) -> str | None:
 
 
 def _additional_terms(view: ClauseView) -> str | None:
-    """'You may offer your changes under further or different terms'."""
+    """'You may offer your changes under further or different terms' (licences)."""
+    if view.doc_kind != "licence":
+        return None
     may = {h.sent for h in view.all("GRANT_WEAK", "MAY_W")
            if h.end >= len(view.doc) or view.doc[h.end].lower_ not in ("not", "never")}
     for h in view.all("ADD_TERMS"):

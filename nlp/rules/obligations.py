@@ -49,8 +49,8 @@ PHRASES = {
                     "under the same licence", "same or a compatible license", "compatible license", "copyleft",
                     "subject to the same"],
     "SAME_W": ["same", "identical"],
-    "DOWNSTREAM_N": ["restrictions", "use-based restrictions", "use restrictions", "terms", "conditions", "freedoms",
-                     "rights", "license", "licence", "provisions"],
+    "DOWNSTREAM_N": ["restrictions", "use-based restrictions", "use restrictions", "license", "licence",
+                     "license terms", "licence terms", "freedoms"],
     "ENFORCEABLE_W": ["enforceable"],
     "PROVISION_N": ["provision", "provisions", "term", "terms", "condition", "conditions"],
     "PASS_ON": ["pass on", "passes on", "pass along", "pass down", "flow through"],
@@ -164,7 +164,16 @@ def _this_notice(view: ClauseView) -> str | None:
     return None
 
 
-RULES = [
+def _licences_only(rules: list[Rule]) -> list[Rule]:
+    """Obligations of a licensee exist in licences (and use policies), not in laws or reports."""
+    def gate(fn):
+        return lambda view: fn(view) if view.doc_kind == "licence" else None
+    for rule in rules:
+        rule.fn = gate(rule.fn)
+    return rules
+
+
+RULES = _licences_only([
     together("obligation.attribution", "obligation.attribution/licence-copy", ("LICENSE_COPY",), ("GIVE",),
              unless=("OBTAIN",), description="give recipients a copy (or the text, or a link) of the licence"),
     any_of("obligation.attribution", "obligation.attribution/attribution-notice", "ATTRIB_NOTICE",
@@ -184,4 +193,4 @@ RULES = [
          ("CORR_SOURCE", "SOURCE_CODE"), description="the Corresponding Source must be made available"),
     Rule("obligation.state_changes", "obligation.state_changes/mark-changes", _state_changes, ("STATE_CHANGE",),
          description="modified files or works must say that (and how) they were changed"),
-]
+])

@@ -20,7 +20,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from clausewatch.nlp.entities import compute
+from clausewatch.nlp.entities import compute, compute_candidate
 from clausewatch.nlp.model import Clause, Segment, TagHit
 from clausewatch.nlp.rules import NEAR, PHRASES, RULES
 from clausewatch.nlp.rules.base import SENTENCE_END, ClauseView, Hit
@@ -141,7 +141,7 @@ def _view(doc: Doc, segment: Segment, kind: str, openness: bool = False) -> Clau
                     for b in hits[second]:
                         if 0 <= b.start - a.end <= gap:
                             hits.setdefault(label, []).append(Hit(label, a.start, b.end, a.sent))
-    if "10" in segment.text and compute(segment.text):
+    if compute_candidate(segment.text) and compute(segment.text):
         hits["COMPUTE_NUM"] = [Hit("COMPUTE_NUM", 0, min(len(doc), 1), 0)]
     view = ClauseView(doc, segment.text, hits, kind, segment.label)
     view.extra["sentences"] = bounds

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from clausewatch.nlp.model import Segment
+from clausewatch.nlp.rules.relative_refs import find_relative
 
 _PARENS = r"(?:\s?\((?:\d+[a-z]?|[a-z]{1,4}|[A-Z])\))*"
 _NUM_ID = r"\d+[a-z]?(?:\.(?:\d+|[a-z]{1,4}))*" + _PARENS
@@ -136,6 +137,9 @@ def find_references(text: str, segment: Segment) -> list[Ref]:
     ctx = context_of(segment)
     refs: list[Ref] = []
     taken: list[tuple[int, int]] = []
+    for rel in find_relative(text, segment.path):     # "clause (ii) of subparagraph (A)" in codified sections
+        refs.append(Ref(rel.text, rel.value, rel.start, rel.end))
+        taken.append((rel.start, rel.end))
 
     def free(a: int, b: int) -> bool:
         return all(b <= s or a >= e for s, e in taken)
@@ -244,10 +248,22 @@ def _expand(m: re.Match, text: str, ctx: RefContext) -> tuple[list[Ref], int]:
         else:
             groups.append([(item, a, b)])
     out: list[Ref] = []
+    number = ctx.section
     for i, group in enumerate(groups):
         start = m.start() if i == 0 else group[0][1]
         end = group[-1][2]
-        value = _value(kind, [g[0] for g in group], ctx, article, extra)
+        ids = [g[0] for g in group]
+        if kind == "section":
+            # "subsections 4.2(c) and (d)", "subsection (b)(i) of this section": a bare "(d)" is a part of the
+            # section named before it, or of the clause's own section
+            lead = re.match(r"\d+(?:\.\d+)*", ids[0])
+            if lead:
+                number = lead.group(0)
+            elif ids[0].startswith("("):
+                if number is None:
+                    continue
+                ids = [f"{number}{x}" if x.startswith("(") else x for x in ids]
+        value = _value(kind, ids, ctx, article, extra)
         if value is None:
             continue
         if points and i == len(groups) - 1 and len(group) == 1 and " to " in suffix.group(1):

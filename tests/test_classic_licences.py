@@ -39,7 +39,7 @@ FAMILIES = {
         The copyright notice above and this permission text must be included in every copy or substantial
         part of the program.
 
-        THE PROGRAM COMES "AS IS", WITH NO WARRANTY OF ANY KIND, EXPRESS OR IMPLIED. IN NO EVENT WILL THE
+        THE PROGRAM COMES "AS IS": NO WARRANTY, EXPRESS OR IMPLIED, IS GIVEN. IN NO EVENT WILL THE
         AUTHORS OR RIGHT HOLDERS BE LIABLE FOR ANY CLAIM OR DAMAGES ARISING FROM THE PROGRAM.
     """), {USE, MOD, DIST, COMM, ATTR, WARR, LIAB}),
     "isc": (doc("""
@@ -81,7 +81,7 @@ FAMILIES = {
         THIS CODE IS PROVIDED AS IS, WITHOUT ANY WARRANTY.
     """), {USE, DIST, ATTR, WARR}),
     "zlib": (doc("""
-        This library is provided 'as-is', without any express or implied warranty. In no event will the
+        This library is provided 'as-is', with no express or implied warranty. In no event will the
         authors be held liable for any damages arising from its use.
 
         Permission is granted to anyone to use this library for any purpose, including commercial
@@ -111,7 +111,7 @@ FAMILIES = {
         Where copyright law applies, the authors dedicate all their copyright interest in this code to the
         public domain, for the benefit of the public at large.
 
-        THE CODE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND. IN NO EVENT SHALL THE AUTHORS BE LIABLE FOR
+        THE CODE COMES "AS IS" AND WITHOUT ANY WARRANTY. IN NO EVENT SHALL THE AUTHORS BE LIABLE FOR
         ANY CLAIM, DAMAGES OR OTHER LIABILITY.
     """), {USE, MOD, DIST, COMM, WARR, LIAB}),
     "cc0": (doc("""
@@ -163,14 +163,14 @@ FAMILIES = {
         5. Termination. The rights granted under this Licence will terminate automatically if You fail to
         comply with any of its terms.
 
-        6. Covered Software is provided under this Licence on an "as is" basis, without warranty of any kind.
+        6. Covered Software comes "as is", with no warranty whatsoever.
 
         7. Under no circumstances shall any Contributor be liable to any person for any indirect, special or
         consequential damages.
 
         8. Any litigation relating to this Licence may be brought only in the courts of a jurisdiction where the
-        defendant has its principal place of business, and such litigation shall be governed by the laws of
-        that jurisdiction.
+        defendant has its principal place of business, and it will be decided under the law of that
+        jurisdiction.
 
         10. New Versions. The licence steward is the only one who may publish new versions of this Licence.
     """), {DEF, USE, MOD, DIST, COMM, PAT, TM, SHARE, SOURCE, ATTR, TERM, WARR, LIAB, LAW}),
@@ -214,8 +214,8 @@ FAMILIES = {
 
         15. There is no warranty for the Program, to the extent permitted by applicable law.
 
-        16. In no event unless required by applicable law will any copyright holder be liable to you for
-        damages.
+        16. In no event unless required by applicable law will any copyright holder owe you damages or be
+        liable for them.
     """), {DEF, USE, MOD, DIST, COMM, PAT, ATTR, STATE, SHARE, SOURCE, TERM, WARR, LIAB}),
     "lgpl": (doc("""
         2. You may modify your copy of the Library or any part of it, and copy and distribute such
@@ -244,12 +244,12 @@ FAMILIES = {
         2. GRANT OF RIGHTS
 
         a) Subject to the terms of this Agreement, each Contributor hereby grants Recipient a non-exclusive,
-        worldwide, royalty-free copyright license to reproduce, prepare derivative works of, publicly display,
-        publicly perform, distribute and sublicense the Contribution of such Contributor.
+        worldwide, royalty-free copyright license to copy, publicly show, adapt, distribute and sublicense the
+        Contribution of such Contributor.
 
         b) Subject to the terms of this Agreement, each Contributor hereby grants Recipient a non-exclusive,
-        worldwide, royalty-free patent license under Licensed Patents to make, use, sell, offer to sell, import
-        and otherwise transfer the Contribution.
+        worldwide, royalty-free patent license under Licensed Patents to make, use, sell, offer to sell and
+        import the Contribution.
 
         3. REQUIREMENTS
 
@@ -261,12 +261,11 @@ FAMILIES = {
         A Commercial Contributor agrees to defend and indemnify every other Contributor against any losses
         arising from claims brought by a third party.
 
-        5. NO WARRANTY. THE PROGRAM IS PROVIDED ON AN "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY
-        KIND.
+        5. NO WARRANTY. THE PROGRAM COMES "AS IS", WITH NO WARRANTIES OR CONDITIONS.
 
         7. GENERAL. All Recipient's rights under this Agreement shall terminate if it fails to comply with any
         of its material terms. The Agreement Steward reserves the right to publish new versions of this
-        Agreement from time to time. This Agreement is governed by the laws of the State of New York.
+        Agreement from time to time. New York law governs this Agreement.
     """), {DEF, USE, MOD, DIST, COMM, PAT, SOURCE, SHARE, INDEM, WARR, TERM, LAW}),
     "cc-by-sa": (doc("""
         Section 2 - Scope.
@@ -314,7 +313,7 @@ FAMILIES = {
         The copyright notices in the software and this entire statement must be included in all copies of the
         software, in whole or in part.
 
-        THE SOFTWARE COMES AS IS, WITHOUT WARRANTY OF ANY KIND. IN NO EVENT SHALL THE COPYRIGHT HOLDERS BE
+        THE SOFTWARE COMES AS IS, WITH NO WARRANTY. IN NO EVENT SHALL THE COPYRIGHT HOLDERS BE
         LIABLE FOR ANY DAMAGES.
     """), {USE, MOD, DIST, ATTR, WARR, LIAB}),
     "python-style": (doc("""
@@ -333,8 +332,8 @@ FAMILIES = {
 
         5. This Agreement shall be governed by the law of the Commonwealth of Virginia.
 
-        6. This Agreement does not grant permission to use the Foundation's trademarks or trade name to
-        endorse or promote products of Licensee.
+        6. This Agreement gives no permission to use the Foundation's trademarks or trade name to endorse or
+        promote products of Licensee.
     """), {USE, MOD, DIST, ATTR, STATE, LAW, TM}),
 }
 

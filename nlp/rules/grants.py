@@ -49,7 +49,8 @@ PHRASES = {
               "modified works", *verbs("change")],
     "DIST_V": ["distribute", "redistribute", "sublicense", "sublicence", "publish", "share", "convey",
                "propagate", "transmit", "make available", "make publicly available", "communicate to the public",
-               "make it available", "make them available", "offer to the public", "provide to others"],
+               "make it available", "make them available", "offer to the public", "provide to others", "hand on",
+               "pass on", "give away", "hand out", "hand it on", "pass it on", "hand them on", "pass them on"],
     "DIST_N": ["redistribution", "redistributions", "distribution"],   # acts named as nouns in passive grants
     "COMM": ["sell", "resell", "offer to sell", "offer for sale", "commercial use", "commercial uses",
              "commercial purposes", "commercial purpose", "commercial applications", "commercial application",
@@ -64,7 +65,7 @@ PHRASES = {
                "patent claims"],
     "MARK": ["the mark", "mark", "marks", "trademark", "trademarks"],
     "EXCEPT_W": ["other than", "except", "excluding", "not including"],
-    "CONDITIONAL_W": ["in so far as", "insofar as", "to the extent", "as far as", "where", "if", "unless"],
+    "CONDITIONAL_W": ["so far as", "insofar as", "to the extent", "as far as", "where", "if", "unless"],
     "NEG_W": ["not", "no", "never", "nor", "cannot", "without", "neither"],
     "GRANT_WEAK": combos(["you ", "licensee ", "licensees ", "recipient ", "recipients ", "users ", "anyone "],
                          ["may", "can"]),

@@ -97,7 +97,7 @@ PHRASES = {
     "PEN_CTX": [*verbs("impose"), "not exceeding", "up to", "amount of the", "administrative", "civil",
                 "subject to", "infringement", "infringements", "liable for", "dissuasive", "lay down the rules",
                 "shall be punishable", "recover"],
-    "TIMELINE": ["enter into force", "entry into force", "shall apply from", "apply from", "shall be applicable from",
+    "TIMELINE": ["enter into force", "enters into force", "entered into force", "entry into force", "shall apply from", "apply from", "shall be applicable from",
                  "applicable from", "date of application", "transitional period", "transition period",
                  "shall take effect", "takes effect", "take effect", "effective date", "become effective",
                  "shall become operative", "operative on", "shall apply until"],

@@ -60,7 +60,8 @@ PHRASES = {
     "NOTICES_W": ["notices", "notice"],
     "GOVERN_V": ["governed by", "governed and construed", "construed in accordance with", "construed under",
                  "interpreted in accordance with", "interpreted under", "subject to the laws", "governing law",
-                 "shall be governed", "is governed", "will be governed", "laws applicable"],
+                 "shall be governed", "is governed", "will be governed", "laws applicable", "shall govern",
+                 "will govern", "governs this", "govern this", "governs these", "govern these"],
     "LAW_N": ["law", "laws", "legislation"],
     "JURIS": ["exclusive jurisdiction", "jurisdiction of", "submit to the jurisdiction", "submits to the jurisdiction",
               "courts of", "courts in", "courts located", "court of", "venue", "arbitration", "arbitral",
@@ -139,14 +140,16 @@ def _trademark(view: ClauseView) -> str | None:
     """No trademark rights are granted, or trademark use is limited (not a list of notices to keep)."""
     if view.doc_kind != "licence":
         return None
-    hit = view.first("TRADEMARK")
-    if hit:
-        return view.span(hit)
+
+    def excepted(mark) -> bool:      # "(other than patent or trademark rights)": a grant that leaves marks out
+        return any(e.sent == mark.sent and 0 <= mark.start - e.end <= 3 for e in view.all("EXCEPT_W"))
+
+    for hit in view.all("TRADEMARK"):
+        if not excepted(hit):
+            return view.span(hit)
     notices = {h.sent for h in view.all("NOTICES_W")}
     for mark in view.all("TM_W"):
-        if any(e.sent == mark.sent and 0 <= mark.start - e.end <= 3 for e in view.all("EXCEPT_W")):
-            continue           # "(other than patent or trademark)": a grant that leaves marks out
-        if mark.sent not in notices and any(c.sent == mark.sent for c in view.all("TM_CTX")):
+        if not excepted(mark) and mark.sent not in notices and any(c.sent == mark.sent for c in view.all("TM_CTX")):
             return view.span(mark)
     return None
 
@@ -169,8 +172,8 @@ def _governing_law(view: ClauseView) -> str | None:
     if view.doc_kind == "law":
         return None
     for gov in view.all("GOVERN_V"):
-        if any(law.sent == gov.sent and 0 <= law.start - gov.end <= 15 for law in view.all("LAW_N")):
-            return view.span(gov)
+        if any(law.sent == gov.sent and -15 <= law.start - gov.end <= 15 for law in view.all("LAW_N")):
+            return view.span(gov)      # "governed by the laws of X", "the law of X governs this Agreement"
     for juris in view.all("JURIS"):
         if any(d.sent == juris.sent for d in view.all("DISPUTE_N")):
             return view.span(juris)

@@ -55,8 +55,10 @@ def is_all_caps(text: str) -> bool:
 def heading_like(text: str) -> bool:
     """A short standalone line that reads as a heading ("Prohibited Uses", "LIMITATION OF LIABILITY")."""
     text = text.strip()
-    if not text or len(text.split()) > 12 or _NOT_HEADING.match(text) or text[0] in "([":
+    if not text or len(text.split()) > 12 or _NOT_HEADING.match(text) or text[0] in "([" or text[0].islower():
         return False
+    if text.endswith((" or", " and")) and text.rsplit(" ", 1)[0].rstrip(CLOSERS).endswith((";", ",")):
+        return False     # "...; or": a list item running on
     if text.rstrip(CLOSERS)[-1:] in tuple(".:;,!?") or YEAR.search(text):
         return False
     if "http" in text or "@" in text or "www." in text:

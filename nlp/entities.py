@@ -59,10 +59,12 @@ COMPUTE_RE = re.compile(
     r"|\b10(?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})"
     r"|\b(?P<flat>10(?P<fexp>[12]\d))\b"
     r"|\b(?P<sci>\d(?:\.\d+)?)[eE]\+?(?P<sexp>\d{1,2})\b")
-# "three times ten to the 25th", "10 to the 26th power", "1.5 x ten to the twenty-fifth"
+# "three times ten to the 25th", "10 to the 26th power", "1.5 x ten to the twenty-fifth": the power of ten is
+# found first, its multiplier is read from the words just before it
 COMPUTE_WORDS_RE = re.compile(
-    rf"(?:\b(?P<wmant>\d+(?:\.\d+)?|{NUMBER_WORDS})\s+(?:times|x|×|multiplied by)\s+)?"
     rf"\b(?:10|ten)\s+to\s+the\s+(?:power\s+of\s+)?(?P<wexp>{ORDINAL}|\d{{1,2}})(?:\s+power)?\b", re.I)
+MULTIPLIER_RE = re.compile(rf"\b(?P<wmant>\d+(?:\.\d+)?|{NUMBER_WORDS})\s+(?:times|x|×|multiplied by)\s+$", re.I)
+_TEN_TO = re.compile(r"\b(?:10|[Tt]en|TEN)\s+to\s+the\b")
 COMPUTE_CONTEXT_RE = re.compile(
     r"^\W{0,3}(?:\s*(?:integer|or|and|/|,|-|floating|point|\s)+)*\s*(?:floating[- ]point|FLOP|operations?|"
     r"ops\b|OP/s)", re.I)
@@ -153,11 +155,11 @@ def percents(text: str) -> list[Entity]:
 
 def compute_candidate(text: str) -> bool:
     """Cheap test: can ``text`` hold a COMPUTE entity?"""
-    return "10" in text or ("to the" in text and ("ten" in text or "Ten" in text))
+    return "10" in text or ("to the" in text and _TEN_TO.search(text) is not None)
 
 
 def compute(text: str) -> list[Entity]:
-    out = _compute_words(text) if "to the" in text else []
+    out = _compute_words(text) if "to the" in text and _TEN_TO.search(text) else []
     for m in COMPUTE_RE.finditer(text):
         after = text[m.end():m.end() + 80]
         if m.group("exp"):
@@ -185,7 +187,9 @@ def _compute_words(text: str) -> list[Entity]:
     out = []
     for m in COMPUTE_WORDS_RE.finditer(text):
         exp = ordinal_to_int(m.group("wexp")) if not m.group("wexp").isdigit() else int(m.group("wexp"))
-        raw = m.group("wmant")
+        before = MULTIPLIER_RE.search(text[max(0, m.start() - 40):m.start()])
+        raw = before.group("wmant") if before else None
+        start = m.start() - (len(before.group(0)) if before else 0)
         mant = 1.0 if raw is None else (float(raw) if raw[0].isdigit() else float(words_to_int(raw) or 0))
         after = text[m.end():m.end() + 80]
         context_after = COMPUTE_CONTEXT_RE.search(after)
@@ -194,7 +198,7 @@ def _compute_words(text: str) -> list[Entity]:
             continue
         unit = "operations_per_second" if PER_SECOND_RE.search(after) else None
         end = m.end() + (context_after.end() if context_after else 0)
-        out.append(Entity("COMPUTE", text[m.start():end], float(f"{mant}e{exp}"), m.start(), end, unit=unit))
+        out.append(Entity("COMPUTE", text[start:end], float(f"{mant}e{exp}"), start, end, unit=unit))
     return out
 
 

@@ -12,7 +12,7 @@ once per process. See docs/tagging.md.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
 import spacy
@@ -23,7 +23,7 @@ from spacy.tokens import Doc
 from clausewatch.nlp.entities import compute, compute_candidate
 from clausewatch.nlp.model import Clause, Segment, TagHit
 from clausewatch.nlp.rules import NEAR, PHRASES, RULES
-from clausewatch.nlp.rules.base import SENTENCE_END, ClauseView, Hit
+from clausewatch.nlp.rules.base import SENTENCE_END, ClauseView
 from clausewatch.nlp.rules.context import (
     document_kind,
     inherited,
@@ -129,21 +129,31 @@ def _view(doc: Doc, segment: Segment, kind: str, openness: bool = False) -> Clau
     masked = _section_titles(doc) if doc.user_data["parens"][0] else []
     if "License" in segment.text or "Licence" in segment.text or "LICENSE" in segment.text:
         masked += _licence_names(doc, segment.text)
-    hits: dict[str, list[Hit]] = {}
+    raw: dict[str, list[tuple[int, int]]] = {}
     for label, start, end in doc.user_data["cues"]:
         if masked and any(a <= start < b for a, b in masked):
             continue
-        hits.setdefault(label, []).append(Hit(label, start, end, bisect_right(ends, start)))
+        raw.setdefault(label, []).append((start, end))
     for label, combinations in NEAR.items():
         for first, second, gap in combinations:
-            if first in hits and second in hits:
-                for a in hits[first]:
-                    for b in hits[second]:
-                        if 0 <= b.start - a.end <= gap:
-                            hits.setdefault(label, []).append(Hit(label, a.start, b.end, a.sent))
+            a_spans, b_spans = raw.get(first), raw.get(second)
+            if not a_spans or not b_spans:
+                continue
+            seconds = sorted(b_spans)
+            starts = [s for s, _e in seconds]
+            made = []
+            for a_start, a_end in a_spans:   # each second cue that starts 0..gap tokens after the first ends
+                k = bisect_left(starts, a_end)
+                while k < len(seconds) and seconds[k][0] - a_end <= gap:
+                    made.append((a_start, seconds[k][1]))
+                    k += 1
+            if made:
+                spans = raw.setdefault(label, [])
+                spans.extend(made)
+                spans.sort()
     if compute_candidate(segment.text) and compute(segment.text):
-        hits["COMPUTE_NUM"] = [Hit("COMPUTE_NUM", 0, min(len(doc), 1), 0)]
-    view = ClauseView(doc, segment.text, hits, kind, segment.label)
+        raw["COMPUTE_NUM"] = [(0, min(len(doc), 1))]
+    view = ClauseView(doc, segment.text, {}, kind, segment.label, raw=raw, sent_ends=ends)
     view.extra["sentences"] = bounds
     view.extra["sent_ends"] = ends
     view.extra["openness_doc"] = openness
@@ -161,7 +171,7 @@ for _i, _rule in enumerate(RULES):
 def _run_rules(view: ClauseView) -> dict[str, TagHit]:
     out: dict[str, TagHit] = {}
     candidates = set(_ALWAYS)
-    for cue in view.hits:
+    for cue in view.raw:
         candidates.update(_BY_CUE.get(cue, ()))
     for index in sorted(candidates):
         rule = RULES[index]
@@ -211,7 +221,8 @@ def tag_segments(segments: list[Segment]) -> list[list[TagHit]]:
         view = _view(doc, seg, kind, openness)
         if parent is not None and GRANT_CUES & cue_sets[parent] and GRANT_LIST_END.search(segments[parent].text):
             # an item of "the Licensor hereby grants You a license ... to:" lists granted acts
-            view.hits.setdefault("GRANT_STRONG", []).insert(0, Hit("GRANT_STRONG", 0, 0, 0))
+            view.raw.setdefault("GRANT_STRONG", []).insert(0, (0, 0))
+            view.hits.pop("GRANT_STRONG", None)
         tags = _run_rules(view)
         own_definition = "policy.definition" in tags and definition_clause(view)
         if parent is not None:
@@ -223,7 +234,7 @@ def tag_segments(segments: list[Segment]) -> list[list[TagHit]]:
         _weak_grants_only(tags)
         tags = suppress(tags, own_definition, view.has("COMPUTE_NUM"), seg.text)
         final.append(tags)
-        cue_sets.append(set(view.hits))
+        cue_sets.append(set(view.raw))
     _exemption_topics(segments, final)
     return [sorted(tags.values(), key=lambda h: h.tag) for tags in final]
 

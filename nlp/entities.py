@@ -155,7 +155,7 @@ def percents(text: str) -> list[Entity]:
 
 def compute_candidate(text: str) -> bool:
     """Cheap test: can ``text`` hold a COMPUTE entity?"""
-    return "10" in text or ("to the" in text and _TEN_TO.search(text) is not None)
+    return "10" in text or "ten to the" in text or "Ten to the" in text or "TEN TO THE" in text
 
 
 def compute(text: str) -> list[Entity]:

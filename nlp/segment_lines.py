@@ -379,8 +379,8 @@ class LineReader:
             cur = self.cur
             self.units.append(cur)
             self.cur = None
-            if cur.label is None and cur.struct is None and cur.lines == 1 and cur.end - cur.start <= 120 \
-                    and heading_like(self.text[cur.start:cur.end]):
+            if self.stack.levels and cur.label is None and cur.struct is None and cur.lines == 1 \
+                    and cur.end - cur.start <= 120 and heading_like(self.text[cur.start:cur.end]):
                 self.stack.reset()  # "RESTRICTIONS": a heading line starts the numbering afresh
 
 

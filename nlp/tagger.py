@@ -50,7 +50,7 @@ def make_clause_cues(nlp: Language, name: str) -> ClauseCues:
 
 
 class ClauseCues:
-    """Finds the cue words of ``nlp.rules`` and stores them as (label, start, end) in ``doc.user_data``."""
+    """Finds the cue words of ``nlp.rules`` and stores them in ``doc.user_data``: label -> [(start, end)]."""
 
     def __init__(self, nlp: Language):
         self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -60,13 +60,15 @@ class ClauseCues:
         self.phrases.add(SENT_END, list(nlp.tokenizer.pipe(sorted(SENTENCE_END))))
         self.phrases.add(OPEN_PAREN, [nlp.make_doc("(")])
         self.phrases.add(CLOSE_PAREN, [nlp.make_doc(")")])
-        self.strings = nlp.vocab.strings
+        strings = nlp.vocab.strings
+        self.labels = {strings[name]: name for name in (*PHRASES, SENT_END, OPEN_PAREN, CLOSE_PAREN)}
 
     def __call__(self, doc: Doc) -> Doc:
-        strings = self.strings
-        cues, ends, opens, closes = [], [], [], []
+        labels = self.labels
+        cues: dict[str, list[tuple[int, int]]] = {}
+        ends, opens, closes = [], [], []
         for match_id, start, end in self.phrases(doc):
-            label = strings[match_id]
+            label = labels[match_id]
             if label == SENT_END:
                 ends.append(start)
             elif label == OPEN_PAREN:
@@ -74,7 +76,11 @@ class ClauseCues:
             elif label == CLOSE_PAREN:
                 closes.append(start)
             else:
-                cues.append((label, start, end))
+                spans = cues.get(label)
+                if spans is None:
+                    cues[label] = [(start, end)]
+                else:
+                    spans.append((start, end))
         doc.user_data["cues"] = cues
         doc.user_data["sentence_ends"] = sorted(ends)
         doc.user_data["parens"] = (sorted(opens), sorted(closes))
@@ -129,11 +135,10 @@ def _view(doc: Doc, segment: Segment, kind: str, openness: bool = False) -> Clau
     masked = _section_titles(doc) if doc.user_data["parens"][0] else []
     if "License" in segment.text or "Licence" in segment.text or "LICENSE" in segment.text:
         masked += _licence_names(doc, segment.text)
-    raw: dict[str, list[tuple[int, int]]] = {}
-    for label, start, end in doc.user_data["cues"]:
-        if masked and any(a <= start < b for a, b in masked):
-            continue
-        raw.setdefault(label, []).append((start, end))
+    raw: dict[str, list[tuple[int, int]]] = doc.user_data["cues"]
+    if masked:
+        raw = {label: kept for label, spans in raw.items()
+               if (kept := [(s, e) for s, e in spans if not any(a <= s < b for a, b in masked)])}
     for label, combinations in NEAR.items():
         for first, second, gap in combinations:
             a_spans, b_spans = raw.get(first), raw.get(second)

@@ -82,6 +82,19 @@ class ClauseView:
     def labels(self) -> set[str]:
         return set(self.hits) | set(self.raw)
 
+    def sentence_words(self, sent: int) -> set[str]:
+        """The lower-cased tokens of sentence ``sent``: companion words are looked up here rather than being
+        cues of the matcher (a cue for every "use" or "must" would cost more than the rules that ask)."""
+        cache = self.extra.setdefault("words", {})
+        found = cache.get(sent)
+        if found is None:
+            start, end = self.extra["sentences"][sent]
+            found = cache[sent] = {t.lower_ for t in self.doc[start:end]}
+        return found
+
+    def has_word(self, sent: int, words: frozenset[str]) -> bool:
+        return not words.isdisjoint(self.sentence_words(sent))
+
     def all(self, *labels: str) -> list[Hit]:
         out = [h for label in labels for h in self.hits_of(label)]
         if len(labels) > 1:

@@ -66,7 +66,6 @@ PHRASES = {
     "MARK": ["the mark", "mark", "marks", "trademark", "trademarks"],
     "EXCEPT_W": ["other than", "except", "excluding", "not including"],
     "CONDITIONAL_W": ["so far as", "insofar as", "to the extent", "as far as", "where", "if", "unless"],
-    "NEG_W": ["not", "no", "never", "nor", "cannot", "without", "neither"],
     "GRANT_WEAK": combos(["you ", "licensee ", "licensees ", "recipient ", "recipients ", "users ", "anyone "],
                          ["may", "can"]),
     "CREATE_V": ["create", "make", "prepare", "produce", "develop"],
@@ -101,6 +100,7 @@ NOUN_BEFORE = {"for", "of", "the", "your", "any", "its", "their", "such", "this"
                "commercial", "personal", "internal", "fair", "own", "in", "no", "non", "-", "a", "an", "whose",
                "each", "every", "per", "verbatim"}
 ACT_LABELS = ("USE_V", "MOD_V", "DIST_V", "COMM")
+NEG_WORDS = frozenset(["not", "no", "never", "nor", "cannot", "without", "neither"])
 
 
 def _negated(view: ClauseView, hit: Hit, start: int) -> bool:
@@ -110,9 +110,11 @@ def _negated(view: ClauseView, hit: Hit, start: int) -> bool:
         if other.sent == hit.sent and (start <= other.start < hit.start and hit.start - other.end <= 3
                                        or 0 <= other.start - hit.end <= 1):
             return True
-    for neg in view.all("NEG_W"):
-        if start <= neg.start < hit.start and hit.start - neg.end <= 2 and neg.sent == hit.sent:
-            if view.doc[neg.start].lower_ == "without" and view.doc[hit.start].lower_ in ("restriction", "fee"):
+    doc = view.doc
+    for i in range(max(start, hit.start - 3), hit.start):
+        word = doc[i].lower_
+        if word in NEG_WORDS:
+            if word == "without" and doc[hit.start].lower_ in ("restriction", "fee"):
                 continue
             return True
     return False
@@ -271,7 +273,8 @@ RULES = [
          description="a grant covering selling, commercial use, 'for any purpose', 'without restriction', "
                      "'do what you want'"),
     Rule("grant.commercial", "grant.commercial/commercially-usable",
-         lambda v: None if v.has("NONCOMM") or v.pair(("NEG_W",), ("COMM_OK",)) else v.span(v.first("COMM_OK")),
+         lambda v: None if v.has("NONCOMM") or any(v.has_word(h.sent, NEG_WORDS) for h in v.all("COMM_OK"))
+         else v.span(v.first("COMM_OK")),
          ("COMM_OK",),
          description="'commercially usable', 'free for commercial use'"),
     Rule("grant.patent", "grant.patent/patent-license", _patent, ("PATENT",),

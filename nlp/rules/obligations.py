@@ -18,8 +18,6 @@ PHRASES = {
     "LICENCE_N": ["license", "licence", "agreement", "public license", "public licence", "terms", "gpl", "gnu"],
     "LICENSE_COPY": ["uri or hyperlink to", "hyperlink to this license", "hyperlink to this public license",
                      "link to this license", "link to this licence"],
-    "GIVE": [*verbs("give", "provide", "include", "accompany", "deliver", "ship", "supply", "attach"),
-             "together with", "along with", "accompanied by"],
     "OBTAIN": ["obtain", "may obtain", "can obtain", "available at"],
     "ATTRIB_NOTICE": [*combos("notice", ["", *QUOTES], " text file"),
                       *combos(QUOTES, ["built", "powered", "made", "created"], " ", ["with", "by", "using", "on"]),
@@ -27,7 +25,6 @@ PHRASES = {
                       "provide attribution", "give attribution", "attribution statement", "attribution text",
                       "credit the", "attribution requirements"],
     "ACK_N": ["acknowledgement", "acknowledgment", "acknowledgements", "acknowledgments"],
-    "DISPLAY_V": [*verbs("display", "include", "show", "contain"), "must", "shall"],
     "NOT_REQUIRED": ["not required", "appreciated", "optional", "is welcome", "would be welcome"],
     "COPYRIGHT_NOTICE": ["copyright notice", "copyright notices", "proprietary notices", "permission notice",
                          "copyright statement", "legal notices", "notices of copyright", "notice of copyright",
@@ -38,8 +35,6 @@ PHRASES = {
     "RETAIN_V": [*verbs("retain", "keep", "preserve", "reproduce")],
     "KEEP_V": [*verbs("retain", "keep", "preserve", "reproduce", "alter", "remove", "obscure", "include", "appear"),
                "intact", "remain", "be included"],
-    "DUTY": ["must", "shall", "may not", "must not", "shall not", "required to", "agree to", "provided that",
-             "provided, however, that", "on condition that", "as long as", "so long as"],
     "NAME": ["name", "names", "model name", "prefix", "named", "naming"],
     "NAME_POS": ["at the beginning of", "begin with", "begins with", "start with", "starts with", "prefix",
                  "prefixed", "must not be called", "rename", "renamed", "must not be named"],
@@ -62,7 +57,6 @@ PHRASES = {
                    "under this licence", "under the terms of this agreement", "under this agreement",
                    "under this public license", "under the terms of this public license", "under these terms",
                    "under the terms of section"],
-    "ONLY_MUST": ["must", "shall", "only", "required to", "have to"],
     "DIST_CTX": [*verbs("distribute", "redistribute", "convey", "sublicense", "publish"), "distribution",
                  "made available", "make available", "licensed", "as a whole", "modifications", "derivative works"],
     "SUBMIT": [*verbs("submit"), "submission", "contribution", "contributions"],
@@ -72,7 +66,6 @@ PHRASES = {
     "SOURCE_CODE": ["source code"],
     "SRC_AVAIL": ["make available", "made available", "make it available", "makes available", "disclose",
                   "publish", "accompanied by", "accompany", "provide", "offer", "available"],
-    "MUST": ["must", "shall", "required to", "agree to", "obliged to", "have to"],
     "INDICATE_V": [*verbs("indicate", "state", "note", "describe", "document", "identify", "mark", "flag",
                           "summarize", "summarise", "list"), "say", "says", "saying", "indication", "summary",
                    "record of"],
@@ -82,6 +75,12 @@ PHRASES = {
     "MARKED_V": ["marked", "labelled", "labeled", "identified", "designated"],
     "LICENSOR_SUBJ": ["we", "licensor", "our", "the foundation", "the steward"],
 }
+DISPLAY_WORDS = frozenset([*verbs("display", "include", "show", "contain"), "must", "shall"])
+GIVE_WORDS = frozenset([*verbs("give", "provide", "include", "accompany", "deliver", "ship", "supply", "attach", "hand"),
+                        "together", "along", "accompanied"])
+DUTY_WORDS = frozenset(["must", "shall", "not", "required", "agree", "provided", "condition", "long"])
+ONLY_MUST = frozenset(["must", "shall", "only", "required", "have"])
+MUST_WORDS = frozenset(["must", "shall", "required", "agree", "obliged", "have"])
 NEAR = {
     "LICENSE_COPY": [("COPY_N", "LICENCE_N", 3)],
     "SHARE_ALIKE": [("SAME_W", "DOWNSTREAM_N", 3), ("ENFORCEABLE_W", "PROVISION_N", 1)],
@@ -89,14 +88,22 @@ NEAR = {
 }
 
 
+def _licence_copy(view: ClauseView) -> str | None:
+    """Give recipients a copy of the licence (not 'you may obtain a copy of the License at ...')."""
+    blocked = {h.sent for h in view.all("OBTAIN")}
+    for hit in view.all("LICENSE_COPY"):
+        if hit.sent not in blocked and view.has_word(hit.sent, GIVE_WORDS):
+            return view.span(hit)
+    return None
+
+
 def _disclose(view: ClauseView) -> str | None:
     hit = view.first("CORR_SOURCE")
     if hit:
         return view.span(hit)
     for src in view.all("SOURCE_CODE"):
-        same = [h for h in view.all("SRC_AVAIL", "MUST") if h.sent == src.sent]
-        avail = [h for h in same if h.label == "SRC_AVAIL"]
-        if avail and any(h.label == "MUST" for h in same):
+        avail = [h for h in view.all("SRC_AVAIL") if h.sent == src.sent]
+        if avail and view.has_word(src.sent, MUST_WORDS):
             return view.span(src, avail[0])
     return None
 
@@ -124,10 +131,10 @@ def _share_alike(view: ClauseView) -> str | None:
     if found:
         return found
     for hit in view.all("UNDER_THIS"):
-        if hit.sent in blocked or not any(h.sent == hit.sent for h in view.all("ONLY_MUST")):
+        if hit.sent in blocked or not view.has_word(hit.sent, ONLY_MUST):
             continue
-        must_be = hit.start >= 2 and view.doc[hit.start - 1].lower_ == "be" and any(
-            h.end == hit.start - 1 for h in view.all("ONLY_MUST"))
+        must_be = hit.start >= 2 and view.doc[hit.start - 1].lower_ == "be" and \
+            view.doc[hit.start - 2].lower_ in ONLY_MUST
         if (must_be or any(h.sent == hit.sent and 0 <= hit.start - h.end <= 8 for h in view.all("DIST_CTX"))) \
                 and any(h.sent == hit.sent and h.start < hit.start for h in view.all("DIST_CTX")):
             return view.span(hit)    # "... must be distributed / made available / licensed as a whole under this License"
@@ -146,8 +153,7 @@ def _state_changes(view: ClauseView) -> str | None:
 def _ack(view: ClauseView) -> str | None:
     """'must display the following acknowledgement' (not 'an acknowledgement would be appreciated')."""
     for hit in view.all("ACK_N"):
-        same = {h.label for h in view.all("DISPLAY_V", "NOT_REQUIRED") if h.sent == hit.sent}
-        if "DISPLAY_V" in same and "NOT_REQUIRED" not in same:
+        if view.has_word(hit.sent, DISPLAY_WORDS) and not any(n.sent == hit.sent for n in view.all("NOT_REQUIRED")):
             return view.span(hit)
     return None
 
@@ -159,7 +165,7 @@ def _this_notice(view: ClauseView) -> str | None:
         if hit.sent in blocked:
             continue
         keep = [h for h in view.all("KEEP_V") if h.sent == hit.sent and abs(h.start - hit.start) <= 10]
-        if keep and any(h.sent == hit.sent for h in view.all("DUTY")):
+        if keep and view.has_word(hit.sent, DUTY_WORDS):
             return view.span(hit, keep[0])
     return None
 
@@ -174,8 +180,8 @@ def _licences_only(rules: list[Rule]) -> list[Rule]:
 
 
 RULES = _licences_only([
-    together("obligation.attribution", "obligation.attribution/licence-copy", ("LICENSE_COPY",), ("GIVE",),
-             unless=("OBTAIN",), description="give recipients a copy (or the text, or a link) of the licence"),
+    Rule("obligation.attribution", "obligation.attribution/licence-copy", _licence_copy, ("LICENSE_COPY",),
+         description="give recipients a copy (or the text, or a link) of the licence"),
     any_of("obligation.attribution", "obligation.attribution/attribution-notice", "ATTRIB_NOTICE",
            unless=("TRADEMARK",), description="attribution notice, NOTICE text file, 'Built with', credit"),
     Rule("obligation.attribution", "obligation.attribution/acknowledgement", _ack, ("ACK_N",),

@@ -34,24 +34,17 @@ PHRASES = {
                "derogation", "lighter"],
     "OPEN_CRIT": ["open source definition", "open source ai definition", "four freedoms"],
     "PREFERRED_W": ["preferred form"],
+    "REQ_NOUN": ["required", "requirement", "requirements", "sufficient", "criteria", "criterion", "freedoms",
+                 "conditions"],
     "MODIF_N": ["modifications", "modification", "modifying", "changes"],
-    "REQ_W": ["must", "must not", "shall", "shall not", "should", "may", "required", "requirement", "requirements",
-              "sufficient", "criteria", "criterion", "freedoms", "freedom", "conditions"],
-    "OPEN_OBJ": ["license", "licence", "licenses", "licences", "model", "models", "weights", "parameters", "data",
-                 "code", "software", "system", "systems", "recipients", "purpose", "components", "information",
-                 "definition"],
     "LICENCE": ["licence", "license", "licences", "licenses"],
     "ALLOWS": [*verbs("allow", "permit", "grant"), "must allow", "allows for"],
-    "FREEDOM": ["access", "usage", "use", "study", "modification", "modify", "distribution", "distribute", "share",
-                "redistribution", "redistribute", "inspect"],
     "PUBLIC": ["made publicly available", "publicly available", "made available to the public"],
     "WEIGHTS": ["weights", "parameters"],
     "DOC_STRONG": ["technical documentation", "information and documentation", "documentation and information",
                    "model documentation", "keep records", "maintain records", "record-keeping", "record keeping"],
     "INFO_VERB": [*verbs("provide", "supply", "submit", "furnish", "disclose"), "make available", "made available"],
     "INFO_NOUN": ["information", "documentation", "records", "reports"],
-    "PARTY": ["companies", "company", "providers", "provider", "developers", "developer", "deployers", "deployer",
-              "organizations", "organisations", "entities", "entity", "licensee"],
     "INCIDENT": ["incident", "incidents", "serious incident"],
     "COPYRIGHT": ["on copyright", "copyright law", "copyright laws",
                   "text and data mining", "text-and-data-mining", "text and data-mining", "reservation of rights",
@@ -135,16 +128,27 @@ NEAR = {"GOVERN": [("ESTABLISH_V", "BODY_N", 5), ("GOV_BODY", "MODAL_W", 1), ("A
         "PREFERRED_FORM": [("PREFERRED_W", "MODIF_N", 5)],
         "TRAIN_DATA": [("CONTENT_N", "TRAINED_W", 6), ("TRAINED_W", "CONTENT_N", 1), ("HOW_W", "TRAINED_W", 4)]}
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_MONTH_RE = re.compile(_MONTH)
 DATE_BOUND = re.compile(
     r"\b(?:before|after|on and after|on or after|on or before|no later than|not later than|beginning(?: on)?|"
     r"commencing(?: on)?|starting(?: on)?|until|as of|effective|from|by|prior to)\s+(?:the\s+)?"
     rf"(?:{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH}\s+(?:19|20)\d\d)", re.I)
-_DIGIT = re.compile(r"\d")
 _PAREN_DEF = re.compile(r"\([^()]{0,80}?[“\"‘][A-Z][^”\"’()]{0,40}[”\"’][^()]{0,30}\)")
 NOT_LICENCE = ("law", "policy")
+# an openness definition states requirements (must, may ...) about the licence, model, weights, data ...
+FREEDOMS = frozenset("access usage use study modification modify distribution distribute share redistribution "
+                     "redistribute inspect".split())
+PARTIES = frozenset("companies company providers provider developers developer deployers deployer organizations "
+                    "organisations entities entity licensee".split())
+REQ_WORDS = frozenset("must shall should may required requirement requirements sufficient criteria criterion "
+                      "freedoms freedom conditions".split())
+OPEN_OBJECTS = frozenset("license licence licenses licences model models weights parameters data code software "
+                         "system systems recipients purpose components information definition".split())
 
 
 def _definition(view: ClauseView) -> str | None:
+    if not view.has("DEF", "MEANS_W", "DEF_INTRO", "DEF_CONSIDERED") and view.text.count("(") < 3:
+        return None
     hit = view.first("DEF")
     if hit:
         return view.span(hit)
@@ -167,8 +171,11 @@ def _definition(view: ClauseView) -> str | None:
 def _term_means(view: ClauseView) -> str | None:
     """'Adapted Material means ...' (a capitalised term opening the clause, then 'means') or
     'The "Corresponding Source" for a work ... means' (a quoted term in the first words)."""
-    quote_at = next((i for i, t in enumerate(view.doc[:4]) if t.text in OPEN_QUOTES), None)
-    for hit in view.all("MEANS_W"):
+    means = view.hits_of("MEANS_W")
+    if not means:
+        return None
+    quote_at = next((i for i in range(min(4, len(view.doc))) if view.doc[i].text in OPEN_QUOTES), None)
+    for hit in means:
         if quote_at is not None and hit.start <= 25:
             return view.doc[quote_at:hit.end].text
         if 0 < hit.start <= 8 and all(t.text[:1].isupper() or t.text in ("'s", "-", "’s", "'")
@@ -198,16 +205,23 @@ def _openness(view: ClauseView) -> str | None:
     reports), weights made public under an open licence, the Open Source Definition, and in a document
     that defines openness, each requirement it states (must/may/shall ... about the licence, model,
     weights, data, code or freedoms)."""
+    openness_doc = view.extra.get("openness_doc")
+    if not openness_doc and not view.has("OPEN_CRIT", "ALLOWS", "PUBLIC"):
+        return None
     hit = view.first("OPEN_CRIT")
     if hit:
         return view.span(hit)
-    if view.extra.get("openness_doc"):
-        for req in view.all("REQ_W", "PREFERRED_FORM"):
-            if any(o.sent == req.sent for o in view.all("OPEN_OBJ")):
-                return view.span(req)
+    if openness_doc:
+        for sent in range(len(view.extra["sentences"])):
+            if view.has_word(sent, REQ_WORDS) and view.has_word(sent, OPEN_OBJECTS):
+                start, end = view.extra["sentences"][sent]
+                return view.doc[start:min(end, start + 12)].text
+        hit = view.first("PREFERRED_FORM")
+        if hit:
+            return view.span(hit)
     for allow in view.all("ALLOWS"):
         licence = [h for h in view.all("LICENCE") if h.sent == allow.sent and 0 < allow.start - h.start <= 4]
-        freedoms = {view.doc[h.start].lower_[:5] for h in view.all("FREEDOM") if h.sent == allow.sent}
+        freedoms = {w[:5] for w in view.sentence_words(allow.sent) if w in FREEDOMS}
         if licence and len(freedoms) >= 3:
             return view.span(licence[-1], allow)
     found = view.pair(("PUBLIC",), ("WEIGHTS",))
@@ -222,9 +236,8 @@ def _documentation(view: ClauseView) -> str | None:
     hit = view.first("DOC_STRONG")
     if hit:
         return view.span(hit)
-    parties = {h.sent for h in view.all("PARTY")}
     for verb_hit in view.all("INFO_VERB", "REPORT_V"):
-        if verb_hit.sent not in parties:
+        if not view.has_word(verb_hit.sent, PARTIES):
             continue
         if verb_hit.label == "REPORT_V":
             return view.span(verb_hit)
@@ -289,10 +302,11 @@ def _timeline(view: ClauseView) -> str | None:
     hit = view.first("TIMELINE")
     if hit:
         return view.span(hit)
-    if view.doc_kind == "law" and _DIGIT.search(view.text):
-        found = DATE_BOUND.search(view.text)
-        if found:
-            return found.group(0)
+    if view.doc_kind == "law" and (" 20" in view.text or " 19" in view.text):
+        for month in _MONTH_RE.finditer(view.text):      # anchored on the month: cheaper than the bound first
+            found = DATE_BOUND.search(view.text, max(0, month.start() - 40), month.end() + 12)
+            if found:
+                return found.group(0)
     return None
 
 
@@ -302,7 +316,7 @@ RULES = [
     Rule("policy.open_source_exemption", "policy.open_source_exemption/oss-exempt", _exemption, ("OSS",),
          description="a duty that does not apply to free and open-source / openly released work"),
     Rule("policy.openness_criteria", "policy.openness_criteria/criteria", _openness,
-         ("OPEN_CRIT", "ALLOWS", "PUBLIC", "REQ_W", "PREFERRED_FORM"),
+         ("OPEN_CRIT", "ALLOWS", "PUBLIC", "PREFERRED_FORM", "MODAL_W", "REQ_NOUN"),
          description="what counts as open: a licence allowing access, use, modification and distribution"),
     Rule("policy.documentation", "policy.documentation/supply-information", _documentation,
          ("DOC_STRONG", "INFO_VERB", "REPORT_V"),

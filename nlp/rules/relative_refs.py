@@ -105,11 +105,11 @@ class RelRef:
 
 def find_relative(text: str, path: str) -> list[RelRef]:
     """Relative references of a clause in a codified section (empty elsewhere)."""
-    ctx = codified_context(path)
-    if ctx is None:
-        return []
     lower = text.lower()
     if "division" not in lower and "paragraph" not in lower and "clause" not in lower and "this section" not in lower:
+        return []
+    ctx = codified_context(path)
+    if ctx is None:
         return []
     out: list[RelRef] = []
     for m in REL_RE.finditer(text):

@@ -60,7 +60,7 @@ PHRASES = {
     "SAFE_W": ["safe", "safely", "safety"],
     "RESPONSIBLE_W": ["responsible", "responsibly", "fair", "fairly", "ethical", "ethically", "lawful", "lawfully",
                       "trustworthy", "secure", "securely"],
-    "USE_WORD": ["use", "used", "using", "usage", "uses"],
+
     "USERS": combos(["monthly ", "daily ", "weekly "], "active ", ["users", "user"]) + ["mau", "maus", "dau", "daus"],
     "USE_OF": ["use of", "usage of"],
     "MUST_COMPLY": combos(["must ", "shall "], ["be", "comply", "adhere", "conform", "follow", "abide"]),
@@ -81,6 +81,7 @@ PHRASES = {
                      "excluded", "not available", "shall not", "must not", "not licensed", "unavailable"],
 }
 NEAR["USE_MUST"] = [("USE_OF", "MUST_COMPLY", 7)]
+USE_WORDS = frozenset(["use", "used", "using", "usage", "uses"])
 
 
 def _no_commercial(view: ClauseView) -> str | None:
@@ -142,7 +143,7 @@ def _safe_use(view: ClauseView) -> str | None:
     if view.doc_kind != "licence":
         return None
     for hit in view.all("SAFE_USE"):
-        if any(u.sent == hit.sent for u in view.all("USE_WORD")):
+        if view.has_word(hit.sent, USE_WORDS):
             return view.span(hit)
     return None
 

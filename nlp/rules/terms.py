@@ -33,9 +33,9 @@ PHRASES = {
     "REMOTE": ["remotely restrict", "remotely disable", "restrict remotely", "disable remotely", "remote restriction",
                "remote disabling", "kill switch"],
     "RESTRICT_V": [*verbs("restrict", "limit", "disable", "suspend", "block", "throttle")],
-    "USAGE_N": ["usage", "use", "access", "the model", "the service", "the services"],
+
     "LATEST": ["latest version", "most recent version", "updated version", "latest release"],
-    "LATEST_USE": [*verbs("use", "update", "install", "upgrade"), "must", "shall"],
+
     "TERMINATE": [*verbs("terminate"), "termination", "survive", "survives", "shall survive", "cease use"],
     "WARRANTY": ["without warranties", "without warranty", "without any warranty", "without any express",
                  "no warranty", "no warranties", "disclaims all warranties", "disclaim all warranties",
@@ -55,8 +55,7 @@ PHRASES = {
                   "trade names", "trade name", "service marks", "logos", "name or mark", "names or marks",
                   "to endorse or promote", "trademark use", "brand guidelines", "no trademark", "trademark law"],
     "TM_W": ["trademark", "trademarks"],
-    "TM_CTX": ["rights", "right", "license", "licence", "licensed", "licenses", "use", "used", "grant", "granted",
-               "grants", "permission", "waived", "affected"],
+
     "NOTICES_W": ["notices", "notice"],
     "GOVERN_V": ["governed by", "governed and construed", "construed in accordance with", "construed under",
                  "interpreted in accordance with", "interpreted under", "subject to the laws", "governing law",
@@ -77,6 +76,10 @@ PHRASES = {
     "OWN_OBJ": ["output", "outputs", "derivative", "derivatives", "derivative works", "modifications",
                 "generated content", "results", "content you generate"],
 }
+USAGE_WORDS = frozenset(["usage", "use", "access", "model", "service", "services"])
+LATEST_USE = frozenset([*verbs("use", "update", "install", "upgrade"), "must", "shall"])
+TRADEMARK_CONTEXT = frozenset(["rights", "right", "license", "licence", "licensed", "licenses", "use", "used", "grant",
+                               "granted", "grants", "permission", "waived", "affected"])
 NEAR = {"INDEMNITY": [("HOLD_W", "HARMLESS_W", 4)],
         "RESERVE_RIGHT": [("RESERVE_W", "RIGHT_W", 2)],
         "OWN": [("CLAIM_V", "OWNERSHIP_N", 3)]}
@@ -130,8 +133,9 @@ def _remote(view: ClauseView) -> str | None:
         return view.span(hit)
     for right in view.all("RESERVE_RIGHT"):
         for verb_hit in view.all("RESTRICT_V"):
+            sent_end = view.extra["sentences"][verb_hit.sent][1]
             if verb_hit.sent == right.sent and 0 <= verb_hit.start - right.end <= 3 and any(
-                    u.sent == right.sent and u.start > verb_hit.start for u in view.all("USAGE_N")):
+                    t.lower_ in USAGE_WORDS for t in view.doc[verb_hit.end:sent_end]):
                 return view.span(right, verb_hit)
     return None
 
@@ -149,7 +153,7 @@ def _trademark(view: ClauseView) -> str | None:
             return view.span(hit)
     notices = {h.sent for h in view.all("NOTICES_W")}
     for mark in view.all("TM_W"):
-        if not excepted(mark) and mark.sent not in notices and any(c.sent == mark.sent for c in view.all("TM_CTX")):
+        if not excepted(mark) and mark.sent not in notices and view.has_word(mark.sent, TRADEMARK_CONTEXT):
             return view.span(mark)
     return None
 
@@ -187,8 +191,9 @@ RULES = [
                      "published by a licence steward)"),
     Rule("licensor.remote_restriction", "licensor.remote_restriction/remote", _remote, ("REMOTE", "RESERVE_RIGHT"),
          description="the licensor reserves the right to restrict usage, remotely or not"),
-    together("licensor.remote_restriction", "licensor.remote_restriction/latest-version", ("LATEST",),
-             ("LATEST_USE",), description="the licensee must use/update to the latest version"),
+    Rule("licensor.remote_restriction", "licensor.remote_restriction/latest-version",
+         lambda v: next((v.span(h) for h in v.all("LATEST") if v.has_word(h.sent, LATEST_USE)), None), ("LATEST",),
+         description="the licensee must use/update to the latest version"),
     Rule("terms.termination", "terms.termination/terminate",
          lambda v: v.span(v.first("TERMINATE")) if v.doc_kind == "licence" else None, ("TERMINATE",),
          description="terminate, termination, survival (licences)"),

@@ -223,6 +223,11 @@ PHRASINGS = [
      {"restrict.noncommercial"}),
     ("You may use the Weights only for academic research, and for no other purpose.", {"restrict.noncommercial"}),
     ("No use of the outputs may breach any provision of this License.", {"restrict.output_use"}),
+    ("Commercial use of the Weights is prohibited.", {"restrict.noncommercial"}),
+    ("Any commercial use requires a separate commercial license from Acme.", {"restrict.noncommercial"}),
+    ("Products derived from this code may not be called Acme, nor may Acme appear in their name.",
+     {"obligation.naming"}),
+    ("Any dispute shall be settled only by the courts of Paris.", {"terms.governing_law"}),
     # licensor powers and legal terms
     ("Acme reserves the right to update this Use Policy at any time.", {"licensor.update_terms"}),
     ("Acme reserves the right to suspend use of the service if it is abused.", {"licensor.remote_restriction"}),
@@ -262,6 +267,8 @@ NEAR_MISSES = [
     ("restrict.noncommercial", "You may use the Tool for commercial or non-commercial purposes."),
     ("restrict.noncommercial", "This notice is for information only."),
     ("restrict.noncommercial", "You may collect personal information only with the consent of the person."),
+    ("restrict.noncommercial", "If your annual revenue exceeds USD 1,000,000, commercial use requires an "
+                               "enterprise license."),
     ("restrict.output_use", "You shall not use the Tool or its outputs to develop weapons."),
     ("restrict.output_use", "If you use outputs to train a model, you must display “Built with Acme”."),
     ("restrict.output_use", "The outputs of the Tool may contain mistakes."),

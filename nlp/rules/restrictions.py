@@ -41,6 +41,9 @@ PHRASES = {
                "no use of", "not to", "refrain from"],
     "REVENUE": ["annual revenue", "annual revenues", "gross revenue", "annual gross revenue", "revenues",
                 "annual recurring revenue"],
+    "PASSIVE_BAN": ["is prohibited", "are prohibited", "is not permitted", "are not permitted", "is not allowed",
+                    "are not allowed", "is forbidden", "is not licensed", "are not licensed", "requires",
+                    "require", "is subject to a separate"],
     "LICENSE_REQ": ["request a license", "request a licence", "separate license", "separate licence",
                     "commercial license", "commercial licence", "obtain a license", "obtain a licence",
                     "not authorized to exercise", "enterprise license", "must contact"],
@@ -88,7 +91,14 @@ def _no_commercial(view: ClauseView) -> str | None:
     if view.doc_kind != "licence":
         return None
     found = view.pair(("PROHIB",), ("COMM_PURPOSE",), ordered=True)
-    return view.span(*found) if found else None
+    if found:
+        return view.span(*found)
+    for comm in view.all("COMM_PURPOSE"):          # "commercial use is prohibited / requires a separate licence"
+        for ban in view.all("PASSIVE_BAN", "LICENSE_REQ"):
+            if ban.sent == comm.sent and 0 <= ban.start - comm.end <= 8 and not any(
+                    t.sent == comm.sent for t in view.all("REVENUE", "USERS")):
+                return view.span(comm, ban)
+    return None
 
 
 def _use_must_follow(view: ClauseView) -> str | None:

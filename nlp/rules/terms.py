@@ -65,7 +65,7 @@ PHRASES = {
     "JURIS": ["exclusive jurisdiction", "jurisdiction of", "submit to the jurisdiction", "submits to the jurisdiction",
               "courts of", "courts in", "courts located", "court of", "venue", "arbitration", "arbitral",
               "dispute resolution", "competent court", "competent courts", "jurisdiction and venue", "forum",
-              "personal jurisdiction"],
+              "personal jurisdiction", "the courts", "tribunals", "competent jurisdiction"],
     "DISPUTE_N": ["dispute", "disputes", "claim", "claims", "action", "actions", "litigation", "proceeding",
                   "proceedings", "controversy", "controversies", "arising", "relating to this"],
     "OWN": ["owner of such", "retain ownership", "retains ownership", "right, title and interest", "you own",

@@ -48,10 +48,19 @@ _KIND_WORDS: dict[str, dict[str, float]] = {
 }
 
 
+KIND_SAMPLE = 150_000
+
+
 def document_kind(segments: Sequence[Segment]) -> str:
     """'law' (regulations, bills), 'policy' (executive orders, reports, plans) or 'licence' (licences,
     use policies, definitions of openness): the rules that only make sense in one kind use it."""
-    text = " ".join(s.text for s in segments).lower()
+    parts, size = [], 0
+    for seg in segments:               # the first 150,000 characters tell the kind; counting further costs
+        parts.append(seg.text)         # more than the rest of tagging on long regulations
+        size += len(seg.text) + 1
+        if size > KIND_SAMPLE:
+            break
+    text = " ".join(parts).lower()
     scores = {kind: sum(text.count(w) * weight for w, weight in words.items()) for kind, words in _KIND_WORDS.items()}
     articles = sum(1 for s in segments if (s.path or "").startswith("Article "))
     scores["law"] += articles * 0.5

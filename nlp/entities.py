@@ -14,8 +14,10 @@ from clausewatch.nlp.rules.licenses import find_licenses
 from clausewatch.nlp.rules.numbers import (
     DIGITS,
     NUMBER_WORDS,
+    ORDINAL,
     SCALES,
     as_int_if_whole,
+    ordinal_to_int,
     parse_number,
     words_to_int,
 )
@@ -57,6 +59,12 @@ COMPUTE_RE = re.compile(
     r"|\b10(?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})"
     r"|\b(?P<flat>10(?P<fexp>[12]\d))\b"
     r"|\b(?P<sci>\d(?:\.\d+)?)[eE]\+?(?P<sexp>\d{1,2})\b")
+# "three times ten to the 25th", "10 to the 26th power", "1.5 x ten to the twenty-fifth": the power of ten is
+# found first, its multiplier is read from the words just before it
+COMPUTE_WORDS_RE = re.compile(
+    rf"\b(?:10|ten)\s+to\s+the\s+(?:power\s+of\s+)?(?P<wexp>{ORDINAL}|\d{{1,2}})(?:\s+power)?\b", re.I)
+MULTIPLIER_RE = re.compile(rf"\b(?P<wmant>\d+(?:\.\d+)?|{NUMBER_WORDS})\s+(?:times|x|×|multiplied by)\s+$", re.I)
+_TEN_TO = re.compile(r"\b(?:10|[Tt]en|TEN)\s+to\s+the\b")
 COMPUTE_CONTEXT_RE = re.compile(
     r"^\W{0,3}(?:\s*(?:integer|or|and|/|,|-|floating|point|\s)+)*\s*(?:floating[- ]point|FLOP|operations?|"
     r"ops\b|OP/s)", re.I)
@@ -145,8 +153,13 @@ def percents(text: str) -> list[Entity]:
     return out
 
 
+def compute_candidate(text: str) -> bool:
+    """Cheap test: can ``text`` hold a COMPUTE entity?"""
+    return "10" in text or "ten to the" in text or "Ten to the" in text or "TEN TO THE" in text
+
+
 def compute(text: str) -> list[Entity]:
-    out = []
+    out = _compute_words(text) if "to the" in text and _TEN_TO.search(text) else []
     for m in COMPUTE_RE.finditer(text):
         after = text[m.end():m.end() + 80]
         if m.group("exp"):
@@ -163,7 +176,29 @@ def compute(text: str) -> list[Entity]:
         unit = "operations_per_second" if PER_SECOND_RE.search(after) else None
         end = m.end() + (context_after.end() if context_after else 0)
         value = float(f"{mant}e{exp}")
+        if any(e.start <= m.start() < e.end for e in out):
+            continue
         out.append(Entity("COMPUTE", text[m.start():end], value, m.start(), end, unit=unit))
+    return out
+
+
+def _compute_words(text: str) -> list[Entity]:
+    """A power of ten written in words: 'three times ten to the 25th operations' -> 3e25."""
+    out = []
+    for m in COMPUTE_WORDS_RE.finditer(text):
+        exp = ordinal_to_int(m.group("wexp")) if not m.group("wexp").isdigit() else int(m.group("wexp"))
+        before = MULTIPLIER_RE.search(text[max(0, m.start() - 40):m.start()])
+        raw = before.group("wmant") if before else None
+        start = m.start() - (len(before.group(0)) if before else 0)
+        mant = 1.0 if raw is None else (float(raw) if raw[0].isdigit() else float(words_to_int(raw) or 0))
+        after = text[m.end():m.end() + 80]
+        context_after = COMPUTE_CONTEXT_RE.search(after)
+        if not exp or exp < 9 or not mant or not (
+                context_after or COMPUTE_BEFORE_RE.search(text[max(0, m.start() - 100):m.start()])):
+            continue
+        unit = "operations_per_second" if PER_SECOND_RE.search(after) else None
+        end = m.end() + (context_after.end() if context_after else 0)
+        out.append(Entity("COMPUTE", text[start:end], float(f"{mant}e{exp}"), start, end, unit=unit))
     return out
 
 
@@ -190,7 +225,7 @@ def licenses(text: str) -> list[Entity]:
 
 _DIGIT_RE = re.compile(r"\d")
 _REF_WORDS = ("article", "section", "sec.", "paragraph", "point", "annex", "chapter", "title", "part",
-              "attachment", "appendix", "exhibit", "schedule", "clause", "§")
+              "attachment", "appendix", "exhibit", "schedule", "clause", "§", "division")
 _LICENSE_WORDS = ("licen", "terms of use", "gpl", "creative commons", "cc-by", "cc by", "cc0", "unlicense", "apache")
 _MONEY_WORDS = ("eur", "usd", "$", "€", "£", "dollar", "gbp", "cny", "rmb", "yuan", "pound")
 _DURATION_WORDS = ("day", "week", "month", "year", "hour")
@@ -212,8 +247,8 @@ def find_entities(segment: Segment, segments: list[Segment]) -> list[Entity]:
             found += money(text)
         if "%" in text or "cent" in lower:
             found += percents(text)
-        if "10" in text:
-            found += compute(text)
+    if compute_candidate(text):
+        found += compute(text)
     if any(w in lower for w in _DURATION_WORDS):
         found += durations(text)
     if any(w in lower for w in _REF_WORDS):

@@ -45,6 +45,7 @@ from clausewatch.nlp.segment_text import (
     title_prefix,
 )
 
+_MULTI_SENTENCE = re.compile(r"[a-z)”\"][.!?] +[A-Z“\"]")
 _BOLD_LINE = re.compile(r"(?:\*\*[^*\n]{1,200}\*\*[ \t]*){1,6}")
 _KW = {"part": ("Part", 1, True), "title": ("Title", 1, True), "annex": ("Annex", 1, True),
        "appendix": ("Appendix", 1, True), "attachment": ("Attachment", 1, True),
@@ -323,7 +324,7 @@ class _Builder:
                 count = self.root_counts.get(prefix, 0) + 1
                 self.root_counts[prefix] = count
                 path = f"{prefix} > ¶{count}" if prefix else f"¶ {count}"
-            parent = self._paragraph_parent(owner)
+            parent = self._paragraph_parent(owner, words)
         headings = tuple(h.text for h in self.headings) + tuple(lv.title for lv in levels if lv.title)
         seg = Segment(ordinal=ordinal, path=path, heading=headings[-1] if headings else None, label=label,
                       text=words, start=start, end=end, depth=depth, parent=parent, headings=headings)
@@ -335,8 +336,11 @@ class _Builder:
         else:
             self.root_latest, self.root_colon = ordinal, colon
 
-    def _paragraph_parent(self, owner: Level | None) -> int | None:
-        """An unlabelled paragraph is a list item when it follows a chapeau or another such item."""
+    def _paragraph_parent(self, owner: Level | None, words: str) -> int | None:
+        """An unlabelled paragraph is a list item when it follows a chapeau or another such item: after an
+        item ending in ";" or ","; after an unlabelled item without a full stop ("Violence or terrorism"),
+        unless it is itself a paragraph of several sentences or of more than 40 words; after an unlabelled
+        item ending in a full stop only when it has no full stop either (items written without numbers)."""
         latest = owner.latest if owner is not None else self.root_latest
         if latest is None:
             return None
@@ -344,9 +348,17 @@ class _Builder:
         tail = prev.text.rstrip(CLOSERS)
         if tail.endswith(":"):
             return latest
-        if prev.parent is not None and (tail.endswith((";", ",")) or re.search(r"[;,] (?:and|or)$", tail)):
+        if prev.parent is None:
+            return None
+        if tail.endswith((";", ",")) or re.search(r"[;,] (?:and|or)$", tail):
             return prev.parent
-        return None
+        if prev.label is not None or heading_like(prev.text) or heading_like(words):
+            return None
+        ends = words.rstrip(CLOSERS)[-1:]
+        if tail[-1:] not in (".", "!", "?"):
+            full = ends in (".", "!", "?") and (len(words.split()) > 40 or _MULTI_SENTENCE.search(words))
+            return None if full else prev.parent
+        return prev.parent if ends not in (".", "!", "?", ":") else None
 
     def _root_path(self, plain: bool) -> str:
         parts: list[str] = []

@@ -3,16 +3,29 @@
 A unit is one heading line, one labelled item or one paragraph, with its character span. Blank lines
 always end a unit. Inside a block of consecutive lines the text is either *hard-wrapped* (the lines
 of a paragraph were broken at a fixed width: Apache-2.0, MIT, Federal Register text) or *line per
-paragraph* (each line is a paragraph or list item: most licence .txt files); the mode is measured
-once per document from the lengths of the lines that are followed by another line.
+paragraph* (each line is a paragraph or list item: most licence .txt files, Markdown without blank
+lines); the mode is measured once per document (``wrap_width``): wrapped lines cluster just under
+one width, no line runs far past it, and most of them stop mid-sentence; lines that are paragraphs
+vary in length, and most of them end a sentence.
+
+In either mode a line opens a new unit when it starts with a clause label that fits the numbering
+("2.1.", "(a)", also bold "**1.1. Scope.**" and tab-separated "\t2.1.\tSubject to"), or, after a
+sentence end, with a quoted defined term ('"Licensor" shall mean ...').
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from clausewatch.nlp.segment_labels import Label, LabelStack, Level, Placement, parse_label
-from clausewatch.nlp.segment_text import CLOSERS, YEAR, ends_terminal, ends_with_reference, title_prefix
+from clausewatch.nlp.segment_text import (
+    CLOSERS,
+    YEAR,
+    ends_terminal,
+    ends_with_reference,
+    heading_like,
+    title_prefix,
+)
 
 _MD_HEADING = re.compile(r"(#{1,6})[ \t]+(?=\S)")
 _FRONT_MATTER_KEY = re.compile(r"[\w-]+:")
@@ -25,10 +38,20 @@ _STRUCT = re.compile(
     r"(?P<sep>\.?[ \t]*(?:(?:--|[:.—–-])(?=\s|$)[ \t]*)?)"
 )
 _STRUCT_FIRST = set("PTCSAE§")
-_LABEL_FIRST = set("(\\-*+•●▪◦‣∙·–—0123456789")
+_LABEL_FIRST = set("(\\-*_+•●▪◦‣∙·–—0123456789")
 _NUMBERLESS_KW = {"annex", "appendix", "attachment", "schedule", "exhibit"}
 _FIRST_PAREN = re.compile(r"\((?:a|1|i|A|I)\)(?=\s)")
+_BOLD_OPEN = re.compile(r"(?:\*\*|__)[ \t]*")
+# a quoted term opening a definition: '"Licensor" shall mean', '“Model Derivatives” means', '"You" (or "Your")'
+_DEFINITION_START = re.compile(
+    r"[\"“‘'][A-Z][^\"”’'\n]{0,60}[\"”’'](?:\s*\([^)\n]{0,60}\))?\s*,?\s*"
+    r"(?:shall\s+mean|means?\b|refers?\s+to|has\s+the\s+meaning|is\s+defined|includes?\b|shall\s+include)")
+# a line that stops in the middle of a phrase: the next line continues the sentence
+_RUNS_ON = re.compile(r"(?:,|\b(?:the|a|an|of|to|in|on|for|with|by|and|or|under|pursuant|from|at|as|that|which|"
+                      r"this|its|their|such|any|between|into|including|than|is|are|be|shall|may|will))$")
 WRAP_RATIO = 0.85
+OVERLONG_SHARE = 0.1   # wrapped text: hardly a line runs past the width
+TERMINAL_SHARE = 0.6   # wrapped text: most lines followed by another one stop mid-sentence
 
 
 @dataclass
@@ -71,6 +94,24 @@ def _inline_sublabel(content: str, after: int) -> tuple[int, bool] | None:
     return None
 
 
+def read_label(content: str) -> Label | None:
+    """The label opening a line, also in bold ("**1.1. Scope.** text", "**(a)** text"); ``end`` counts
+    the asterisks that precede it."""
+    if content[0] not in "*_":
+        return parse_label(content)
+    bold = _BOLD_OPEN.match(content)
+    if bold is None:
+        return parse_label(content)
+    rest = content[bold.end():]
+    close = rest.find(content[0] * 2)
+    if 0 < close <= 12:  # "1.1.** text": the closing marks must not glue the label to its text
+        rest = rest[:close] + "  " + rest[close + 2:]
+    label = parse_label(rest)
+    if label is None or label.is_bullet:
+        return None
+    return replace(label, end=label.end + bold.end())
+
+
 def _maybe_label(content: str) -> bool:
     """Cheap test before the label regex: most lines start with a plain word."""
     return content[0] in _LABEL_FIRST or "." in content[1:9] or ")" in content[1:4]
@@ -99,14 +140,23 @@ def struct_heading(content: str) -> Struct | None:
 
 
 def wrap_width(lines: list[str]) -> tuple[bool, int]:
-    """(hard-wrapped?, width): measured on lines followed by another line of the same block."""
-    inner = sorted(len(lines[i].rstrip()) for i in range(len(lines) - 1)
-                   if lines[i].strip() and lines[i + 1].strip())
+    """(hard-wrapped?, width), measured on the lines followed by another line of the same block: their
+    lengths cluster just under a width (the median is close to the 90th percentile), almost no line of
+    the document is much longer than that width, and most of them end mid-sentence."""
+    inner_lines = [lines[i].rstrip() for i in range(len(lines) - 1) if lines[i].strip() and lines[i + 1].strip()]
+    inner = sorted(len(line) for line in inner_lines)
     if len(inner) < 3:
         return False, 0
     width = inner[int(0.9 * (len(inner) - 1))]
     median = inner[len(inner) // 2]
-    return width > 0 and median >= WRAP_RATIO * width and width <= 250, width
+    if not (width > 0 and median >= WRAP_RATIO * width and width <= 250):
+        return False, width
+    texts = [line for line in lines if line.strip()]
+    overlong = sum(1 for line in texts if len(line.rstrip()) > 1.15 * width + 5)
+    if overlong > OVERLONG_SHARE * len(texts):
+        return False, width
+    terminal = sum(1 for line in inner_lines if ends_terminal(line.strip()))
+    return terminal <= TERMINAL_SHARE * len(inner_lines), width
 
 
 def _front_matter_end(lines: list[str]) -> int:
@@ -168,9 +218,19 @@ class LineReader:
                 struct.rest_offset += heading.end()
             self.units.append(Unit(start, end, indent, indent, start + heading.end(),
                                    md_level=len(heading.group(1)), struct=struct))
+            label = parse_label(content[heading.end():]) if struct is None else None
+            if label is not None and not label.is_bullet:  # "###\t3.\tDuties.": its items continue from 3
+                placement = self.stack.place(label, indent, strict=False)
+                if placement is not None:
+                    self._push(label, placement, indent)
+                    self.stack.levels[-1].clause = None
             self.prev_is_label_line = False
             return
         struct = struct_heading(content) if content[0] in _STRUCT_FIRST else None
+        if struct is None and content[:2] in ("**", "__") and content.endswith(content[:2]) and len(content) > 4:
+            struct = struct_heading(content[2:-2].strip())   # "**Article 53**", "**Section 2: Scope**"
+            if struct is not None:
+                struct.rest_offset += 2 + len(content[2:]) - len(content[2:].lstrip())
         label_only = self.cur is not None and self.cur.label is not None and self.cur.text_start >= self.cur.end
         if struct is not None and not label_only and (not continuation or self._may_break(content)):
             self._close()
@@ -179,7 +239,7 @@ class LineReader:
             self._split_inline(self.cur, content, struct.rest_offset, start, indent)
             self.prev_is_label_line = True
             return
-        label = parse_label(content) if _maybe_label(content) else None
+        label = read_label(content) if _maybe_label(content) else None
         if label is not None and self._accept(label, indent, continuation, content):
             self._close()
             self.cur = Unit(start, end, indent, indent, start + label.end, label=label)
@@ -226,6 +286,10 @@ class LineReader:
             return True
         else:
             placement = self.stack.place(label, indent, strict=True)
+            if placement is None and self.prev_line.rstrip(CLOSERS).endswith(":") and not label.kind == "d" \
+                    and len(self.stack.levels) < 10:
+                # a list under a chapeau may start at any number ("... the following:" / "8. Military ...")
+                placement = Placement(len(self.stack.levels), *label.readings[0])
         if placement is None:
             return False
         self._push(label, placement, indent)
@@ -249,10 +313,17 @@ class LineReader:
             if content[:1].islower():
                 return not ends_terminal(prev)
             # a label refused by the numbering ("... and\n(B) display ...") continues the sentence
-            return _maybe_label(content) and parse_label(content) is not None \
-                and not prev.rstrip(CLOSERS).endswith((".", ":", "?", "!"))
+            if _maybe_label(content) and parse_label(content) is not None:
+                return not prev.rstrip(CLOSERS).endswith((".", ":", "?", "!"))
+            if ends_terminal(prev):
+                return False
+            if self.width == 0 and len(prev) >= 50 and not heading_like(prev):
+                return True   # too few lines to measure: a long line without a sentence end runs on
+            return bool(_RUNS_ON.search(prev))
         if self._after_heading() and self._fits(content):
             return False  # "Article 5" / "Prohibited AI practices" / "1. The following ..."
+        if ends_terminal(prev) and _DEFINITION_START.match(content):
+            return False  # definitions one after the other, without blank lines
         return not self._paragraph_break(content)
 
     def _after_heading(self) -> bool:
@@ -305,8 +376,12 @@ class LineReader:
     def _close(self) -> None:
         if self.cur is not None:
             self._note_open_unit()
-            self.units.append(self.cur)
+            cur = self.cur
+            self.units.append(cur)
             self.cur = None
+            if self.stack.levels and cur.label is None and cur.struct is None and cur.lines == 1 \
+                    and cur.end - cur.start <= 120 and heading_like(self.text[cur.start:cur.end]):
+                self.stack.reset()  # "RESTRICTIONS": a heading line starts the numbering afresh
 
 
 def _looks_like_title(head: str, tail: str) -> bool:

@@ -23,6 +23,11 @@ _REF_WORDS = {"section", "sections", "article", "articles", "paragraph", "paragr
 _EMPHASIS = re.compile(r"(?<![\w*])(\*{1,3})(?=[^\s*])(.+?)(?<=[^\s*])\1(?![\w*])", re.S)
 
 
+# what is left of a bold pair whose words were taken out (a label "**1.**" read as the clause's number): an
+# empty pair, or the half of a pair alone at the start or end of the clause
+_EMPTY_EMPHASIS = re.compile(r"(?<!\S)\*{4,6}(?!\S)|^\*{1,3}(?=\s)|(?<=\s)\*{1,3}$")
+
+
 def strip_emphasis(text: str) -> str:
     """``**bold**`` and ``*italic*`` -> their words; every other ``*`` kept."""
     if "*" not in text:
@@ -30,7 +35,7 @@ def strip_emphasis(text: str) -> str:
     previous = None
     while previous != text:   # nested: ***a** b* and the like
         previous, text = text, _EMPHASIS.sub(r"\2", text)
-    return text
+    return _EMPTY_EMPHASIS.sub("", text)
 
 
 def clean(text: str) -> str:
@@ -72,8 +77,10 @@ def is_all_caps(text: str) -> bool:
 def heading_like(text: str) -> bool:
     """A short standalone line that reads as a heading ("Prohibited Uses", "LIMITATION OF LIABILITY")."""
     text = text.strip()
-    if not text or len(text.split()) > 12 or _NOT_HEADING.match(text) or text[0] in "([":
+    if not text or len(text.split()) > 12 or _NOT_HEADING.match(text) or text[0] in "([" or text[0].islower():
         return False
+    if text.endswith((" or", " and")) and text.rsplit(" ", 1)[0].rstrip(CLOSERS).endswith((";", ",")):
+        return False     # "...; or": a list item running on
     if text.rstrip(CLOSERS)[-1:] in tuple(".:;,!?") or YEAR.search(text):
         return False
     if "http" in text or "@" in text or "www." in text:

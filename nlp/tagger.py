@@ -12,7 +12,7 @@ once per process. See docs/tagging.md.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
 import spacy
@@ -20,14 +20,15 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from clausewatch.nlp.entities import compute
+from clausewatch.nlp.entities import compute, compute_candidate
 from clausewatch.nlp.model import Clause, Segment, TagHit
 from clausewatch.nlp.rules import NEAR, PHRASES, RULES
-from clausewatch.nlp.rules.base import SENTENCE_END, ClauseView, Hit
+from clausewatch.nlp.rules.base import SENTENCE_END, ClauseView
 from clausewatch.nlp.rules.context import (
     document_kind,
     inherited,
     inherited_from_heading,
+    openness_document,
     parent_index,
     path_key,
     referenced_topics,
@@ -39,7 +40,7 @@ from clausewatch.nlp.rules.regulation import definition_clause
 
 TITLE_CASE = re.compile(r"[A-Z]")
 GRANT_CUES = {"GRANT_STRONG", "GRANT_WEAK"}
-GRANT_LIST_END = re.compile(r"\bto:\s*$")
+GRANT_LIST_END = re.compile(r"\b(?:to|licen[cs]e|rights?)\s*:\s*$")   # "... hereby grants You a license to:"
 SENT_END, OPEN_PAREN, CLOSE_PAREN = "_SENT_END", "_OPEN_PAREN", "_CLOSE_PAREN"
 
 
@@ -49,7 +50,7 @@ def make_clause_cues(nlp: Language, name: str) -> ClauseCues:
 
 
 class ClauseCues:
-    """Finds the cue words of ``nlp.rules`` and stores them as (label, start, end) in ``doc.user_data``."""
+    """Finds the cue words of ``nlp.rules`` and stores them in ``doc.user_data``: label -> [(start, end)]."""
 
     def __init__(self, nlp: Language):
         self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -59,13 +60,15 @@ class ClauseCues:
         self.phrases.add(SENT_END, list(nlp.tokenizer.pipe(sorted(SENTENCE_END))))
         self.phrases.add(OPEN_PAREN, [nlp.make_doc("(")])
         self.phrases.add(CLOSE_PAREN, [nlp.make_doc(")")])
-        self.strings = nlp.vocab.strings
+        strings = nlp.vocab.strings
+        self.labels = {strings[name]: name for name in (*PHRASES, SENT_END, OPEN_PAREN, CLOSE_PAREN)}
 
     def __call__(self, doc: Doc) -> Doc:
-        strings = self.strings
-        cues, ends, opens, closes = [], [], [], []
+        labels = self.labels
+        cues: dict[str, list[tuple[int, int]]] = {}
+        ends, opens, closes = [], [], []
         for match_id, start, end in self.phrases(doc):
-            label = strings[match_id]
+            label = labels[match_id]
             if label == SENT_END:
                 ends.append(start)
             elif label == OPEN_PAREN:
@@ -73,7 +76,11 @@ class ClauseCues:
             elif label == CLOSE_PAREN:
                 closes.append(start)
             else:
-                cues.append((label, start, end))
+                spans = cues.get(label)
+                if spans is None:
+                    cues[label] = [(start, end)]
+                else:
+                    spans.append((start, end))
         doc.user_data["cues"] = cues
         doc.user_data["sentence_ends"] = sorted(ends)
         doc.user_data["parens"] = (sorted(opens), sorted(closes))
@@ -122,29 +129,39 @@ def _licence_names(doc: Doc, text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _view(doc: Doc, segment: Segment, kind: str) -> ClauseView:
+def _view(doc: Doc, segment: Segment, kind: str, openness: bool = False) -> ClauseView:
     bounds = _sentences(doc)
     ends = [b for _a, b in bounds]
     masked = _section_titles(doc) if doc.user_data["parens"][0] else []
     if "License" in segment.text or "Licence" in segment.text or "LICENSE" in segment.text:
         masked += _licence_names(doc, segment.text)
-    hits: dict[str, list[Hit]] = {}
-    for label, start, end in doc.user_data["cues"]:
-        if masked and any(a <= start < b for a, b in masked):
-            continue
-        hits.setdefault(label, []).append(Hit(label, start, end, bisect_right(ends, start)))
+    raw: dict[str, list[tuple[int, int]]] = doc.user_data["cues"]
+    if masked:
+        raw = {label: kept for label, spans in raw.items()
+               if (kept := [(s, e) for s, e in spans if not any(a <= s < b for a, b in masked)])}
     for label, combinations in NEAR.items():
         for first, second, gap in combinations:
-            if first in hits and second in hits:
-                for a in hits[first]:
-                    for b in hits[second]:
-                        if 0 <= b.start - a.end <= gap:
-                            hits.setdefault(label, []).append(Hit(label, a.start, b.end, a.sent))
-    if "10" in segment.text and compute(segment.text):
-        hits["COMPUTE_NUM"] = [Hit("COMPUTE_NUM", 0, min(len(doc), 1), 0)]
-    view = ClauseView(doc, segment.text, hits, kind, segment.label)
+            a_spans, b_spans = raw.get(first), raw.get(second)
+            if not a_spans or not b_spans:
+                continue
+            seconds = sorted(b_spans)
+            starts = [s for s, _e in seconds]
+            made = []
+            for a_start, a_end in a_spans:   # each second cue that starts 0..gap tokens after the first ends
+                k = bisect_left(starts, a_end)
+                while k < len(seconds) and seconds[k][0] - a_end <= gap:
+                    made.append((a_start, seconds[k][1]))
+                    k += 1
+            if made:
+                spans = raw.setdefault(label, [])
+                spans.extend(made)
+                spans.sort()
+    if compute_candidate(segment.text) and compute(segment.text):
+        raw["COMPUTE_NUM"] = [(0, min(len(doc), 1))]
+    view = ClauseView(doc, segment.text, {}, kind, segment.label, raw=raw, sent_ends=ends)
     view.extra["sentences"] = bounds
     view.extra["sent_ends"] = ends
+    view.extra["openness_doc"] = openness
     return view
 
 
@@ -159,7 +176,7 @@ for _i, _rule in enumerate(RULES):
 def _run_rules(view: ClauseView) -> dict[str, TagHit]:
     out: dict[str, TagHit] = {}
     candidates = set(_ALWAYS)
-    for cue in view.hits:
+    for cue in view.raw:
         candidates.update(_BY_CUE.get(cue, ()))
     for index in sorted(candidates):
         rule = RULES[index]
@@ -198,6 +215,7 @@ def tag_segments(segments: list[Segment]) -> list[list[TagHit]]:
         return []
     nlp = get_nlp()
     kind = document_kind(segments)
+    openness = kind == "licence" and openness_document(segments)
     by_ordinal = {seg.ordinal: i for i, seg in enumerate(segments)}
     structured = any(seg.parent is not None for seg in segments)
     final: list[dict[str, TagHit]] = []
@@ -205,10 +223,11 @@ def tag_segments(segments: list[Segment]) -> list[list[TagHit]]:
     for i, doc in enumerate(nlp.pipe(seg.text for seg in segments)):
         seg = segments[i]
         parent = parent_index(i, segments, by_ordinal, structured)
-        view = _view(doc, seg, kind)
+        view = _view(doc, seg, kind, openness)
         if parent is not None and GRANT_CUES & cue_sets[parent] and GRANT_LIST_END.search(segments[parent].text):
             # an item of "the Licensor hereby grants You a license ... to:" lists granted acts
-            view.hits.setdefault("GRANT_STRONG", []).insert(0, Hit("GRANT_STRONG", 0, 0, 0))
+            view.raw.setdefault("GRANT_STRONG", []).insert(0, (0, 0))
+            view.hits.pop("GRANT_STRONG", None)
         tags = _run_rules(view)
         own_definition = "policy.definition" in tags and definition_clause(view)
         if parent is not None:
@@ -220,7 +239,7 @@ def tag_segments(segments: list[Segment]) -> list[list[TagHit]]:
         _weak_grants_only(tags)
         tags = suppress(tags, own_definition, view.has("COMPUTE_NUM"), seg.text)
         final.append(tags)
-        cue_sets.append(set(view.hits))
+        cue_sets.append(set(view.raw))
     _exemption_topics(segments, final)
     return [sorted(tags.values(), key=lambda h: h.tag) for tags in final]
 

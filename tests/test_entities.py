@@ -20,7 +20,7 @@ def values(text: str, kind: str, path: str = "¶ 1", headings: tuple[str, ...] =
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("It shall apply from 2 August 2026.", ["2026-08-02"]),
+    ("These rules take effect on 2 August 2031.", ["2031-08-02"]),
     ("Release Date: August 3, 2023", ["2023-08-03"]),
     ("Version 2.0, January 2004", ["2004-01"]),
     ("Last modified: March 24, 2025", ["2025-03-24"]),
@@ -82,32 +82,32 @@ def test_durations(text, expected):
 
 
 @pytest.mark.parametrize("text,path,expected", [
-    ("The obligations set out in paragraph 1, points (a) and (b), shall not apply", "Article 53 > 2",
-     ["Article 53(1)(a)", "Article 53(1)(b)"]),
-    ("to demonstrate compliance with the obligations set out in paragraph 1 of this Article", "Article 53 > 4",
+    ("The duties under paragraph 1, points (c) and (d), do not bind small firms", "Article 53 > 2",
+     ["Article 53(1)(c)", "Article 53(1)(d)"]),
+    ("to show that it meets the duties under paragraph 1 of this Article", "Article 53 > 4",
      ["Article 53(1)"]),
-    ("The obligation set out in this Article shall not apply", "Article 54 > 6", ["Article 54"]),
+    ("The duty laid down in this Article does not bind micro firms", "Article 54 > 6", ["Article 54"]),
     ("The information referred to in paragraphs 1 to 4 shall be provided", "Article 50 > 5", ["Article 50(1)-(4)"]),
     ("Compliance with this paragraph is required.", "Article 50 > 4", ["Article 50(4)"]),
-    ("In addition to the obligations listed in Articles 53 and 54, providers", "Article 55 > 1",
+    ("Besides the duties of Articles 53 and 54, large providers", "Article 55 > 1",
      ["Article 53", "Article 54"]),
-    ("Chapters I and II shall apply from 2 February 2025;", "Article 113 > (a)", ["Chapter I", "Chapter II"]),
-    ("Chapter III Section 4, Chapter V and Article 78 shall apply", "Article 113 > (b)",
-     ["Chapter III Section 4", "Chapter V", "Article 78"]),
-    ("in accordance with Article 56 (6) and the elements set out in Annex XII", "Article 50 > 7",
+    ("Chapters I and II take effect a year later;", "Article 113 > (a)", ["Chapter I", "Chapter II"]),
+    ("Chapter III Section 2, Chapter VI and Article 70 take effect", "Article 113 > (b)",
+     ["Chapter III Section 2", "Chapter VI", "Article 70"]),
+    ("under Article 56 (6) and with the items listed in Annex XII", "Article 50 > 7",
      ["Article 56(6)", "Annex XII"]),
     ("Sections 7 and 9 shall survive the termination of this Agreement.", "8 > b.", ["Section 7", "Section 9"]),
     ("Sections 1, 2.1, 3.3, 4.2 to 4.9 shall survive", "Section 4 > 4.5",
      ["Section 1", "Section 2.1", "Section 3.3", "Sections 4.2-4.9"]),
-    ("as set forth in this Section 5(a) and the last sentence of Section 1.b.i.", "5 > a.",
+    ("as stated in this Section 5(a) and the last sentence of Section 1.b.i.", "5 > a.",
      ["Section 5(a)", "Section 1.b.i"]),
     ("respecting paragraph 4.a. – for use of the restrictions in Attachment A", "4 > e.",
      ["Paragraph 4.a", "Attachment A"]),
     ("based on guidance developed pursuant to subsection 4.1(a)(ii) of this section", "Sec. 4 > 4.2",
      ["Section 4.1(a)(ii)"]),
-    ("The following sections survive termination of this License: 2 (Restrictions), 3 (Attribution) and "
+    ("These sections remain in force after the licence ends: 2 (Restrictions), 3 (Attribution) and "
      "11 (Miscellaneous).", "¶ 9", ["Section 2", "Section 3", "Section 11"]),
-    ("except as set forth in this Section, you may provide additional terms", "Section 3 > 3.1", ["Section 3.1"]),
+    ("unless this Section says otherwise, you may offer extra terms", "Section 3 > 3.1", ["Section 3.1"]),
     ("the set of models identified in the Appendix", "Section 1 > 1.1 > (c)", ["Appendix"]),
     ("the conditions laid down in Article 101(1), points (a) to (d), apply", "Article 1 > 1",
      ["Article 101(1)(a)-(d)"]),
@@ -116,9 +116,9 @@ def test_durations(text, expected):
     ("the systems listed in Annexes I and III", "Article 6 > 1", ["Annex I", "Annex III"]),
     # references to other instruments are not ARTICLE_REFs of this document
     ("a reservation of rights pursuant to Article 4(3) of Directive (EU) 2019/790", "Article 53 > 1 > (c)", []),
-    ("the rights granted under Section 1(a) of the Llama 3.2 Community License Agreement", "¶ 2", []),
+    ("the permissions in Section 1(a) of the Acme 2 Community License Agreement", "¶ 2", []),
     ("as defined in section 21(a) of Executive Order 14074", "Sec. 3 > (l)", []),
-    ("the requirements of the EU Artificial Intelligence Act, Annex IV(2)(d)", "¶ 1", []),
+    ("what the EU Artificial Intelligence Act, Annex IV(2)(d) demands", "¶ 1", []),
 ])
 def test_article_refs(text, path, expected):
     assert values(text, "ARTICLE_REF", path) == expected
@@ -133,10 +133,47 @@ def test_article_refs(text, path, expected):
     ("provided under and subject to the Gemma Terms of Use", ["Gemma Terms of Use"]),
     ("under the GNU Affero General Public License version 3 or any later version", ["AGPL-3.0-or-later"]),
     ("Creative Commons Attribution-NonCommercial-ShareAlike 4.0 International", ["CC-BY-NC-SA-4.0"]),
-    ("Grant of Copyright License. Subject to the terms of this License", []),
+    ("Grant of Rights. Under the terms of this License", []),
 ])
 def test_license_refs(text, expected):
     assert values(text, "LICENSE_REF") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("trained with more than three times ten to the 25th integer or floating-point operations", [3e25]),
+    ("a computing power greater than 10 to the 26th power floating-point operations", [1e26]),
+    ("training compute of ten to the twenty-sixth operations", [1e26]),
+    ("using ten to the power of 24 floating-point operations", [1e24]),
+    ("She came ten to the first meeting of the group.", []),
+    ("ten to the 25th is a large number", []),          # no operations in sight
+])
+def test_compute_written_with_words(text, expected):
+    assert values(text, "COMPUTE") == expected
+
+
+@pytest.mark.parametrize("text,path,expected", [
+    ("the threshold in clause (ii) applies", "Chapter 9 > 51002 > (e) > (1) > (B) > (i)",
+     ["Section 51002(e)(1)(B)(ii)"]),
+    ("as set in subparagraph (A)", "Chapter 9 > 51002 > (e) > (1) > (B) > (ii)", ["Section 51002(e)(1)(A)"]),
+    ("as defined in clause (ii) of subparagraph (A)", "Chapter 9 > 51002 > (f) > (3) > (B)",
+     ["Section 51002(f)(3)(A)(ii)"]),
+    ("the amounts in this subdivision are adjusted each year", "Chapter 9 > 51002 > (e) > (2)",
+     ["Section 51002(e)"]),
+    ("a statement under paragraph (1) of subdivision (b)", "Chapter 9 > 51003 > (f) > (2) > (A)",
+     ["Section 51003(b)(1)"]),
+    ("a breach of paragraph (6) of subdivision (e) of Section 51003", "Chapter 9 > 51006 > (a) > (3)",
+     ["Section 51003(e)(6)"]),
+    ("the duties of this section end in 2040", "Chapter 9 > 51004 > (c)", ["Section 51004"]),
+    ("the report required by this paragraph", "Chapter 9 > 51003 > (a) > (7) > (C)", ["Section 51003(a)(7)"]),
+    ("subparagraphs (A) to (C) do not apply", "Chapter 9 > 51002 > (g) > (1) > (D)",
+     ["Section 51002(g)(1)(A)-(C)"]),
+    ("under subdivision (f) of Section 1102 of the Labor Code", "Chapter 9 > 51006 > (a) > (2)", []),
+    ("as described in subsections 4.2(c) and (d) of this section", "Sec. 4.2 > (e)",
+     ["Section 4.2(c)", "Section 4.2(d)"]),
+    ("the list under subsection (b)(i) of this section", "Sec. 6 > (b) > (ii)", ["Section 6(b)(i)"]),
+])
+def test_relative_references_are_resolved_to_the_full_reference(text, path, expected):
+    assert values(text, "ARTICLE_REF", path) == expected
 
 
 def test_offsets_are_inside_the_clause_text():

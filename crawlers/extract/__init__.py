@@ -11,7 +11,7 @@ from clausewatch.crawlers.extract.base import Extracted, ExtractionError
 from clausewatch.crawlers.extract.sniff import FORMATS, sniff_format
 
 # Bump whenever the text produced for the same bytes changes: stored versions are re-extracted.
-EXTRACTOR_VERSION = "1.0.1"
+EXTRACTOR_VERSION = "1.0.2"
 
 __all__ = ["EXTRACTOR_VERSION", "Extracted", "ExtractionError", "extract", "extract_path", "formex_parts",
            "sniff_format"]

@@ -100,6 +100,64 @@ def inline(text: str, refs: dict[str, str], protected: list[str] | None = None) 
     return squash(html.unescape(text) if "&" in text else text)
 
 
+_TERMINAL = (".", ":", ";", "!", "?")
+_CLOSERS = "*_\"”’')] "
+_BOLD_ONLY = re.compile(r"^(\*\*|__)[^*_].*\1$")
+_LIST_JOIN = re.compile(r"[;,]\s+(?:and|or)$")   # "...; and" ends a list item
+_SMALL_WORDS = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "by", "at", "from", "as"}
+# a line opening with a clause label ("(b) ", "1.1 ", "iv. ", "**2.**") or a defined term in quotes
+_PARAGRAPH_START = re.compile(r"(?:\*\*|__)?(?:\(?(?:\d{1,3}[a-z]?|[a-zA-Z]{1,4})[.)]|\d{1,3}(?:\.\d{1,3})+\.?)(?:\*\*|__)?\s"
+                              r"|[\"“][A-Z][^\"”]{0,60}[\"”]\s")
+# a line that stops in the middle of a phrase: the next line continues the sentence
+_RUNS_ON_WORD = re.compile(r"(?:,|\b(?:the|a|an|of|to|in|on|for|with|by|and|or|under|pursuant|from|at|as|that|which|"
+                           r"this|its|their|such|any|between|into|including|than|is|are|be|shall|may|will))$")
+
+
+def _text_line(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not (_ATX.match(line) or _FENCE.match(line) or _RULE.match(line)
+                                   or _SETEXT.match(line) or stripped.startswith("|"))
+
+
+def line_per_paragraph(lines: list[str]) -> bool:
+    """Is this Markdown written with one paragraph per line and no blank lines between them (licence files
+    exported from word processors)? Where CommonMark would join two text lines into one paragraph, such
+    files end a sentence (or a bold heading) at the end of the first line nearly every time; hard-wrapped
+    Markdown stops mid-sentence."""
+    joins = ends = 0
+    for i in range(len(lines) - 1):
+        first, second = lines[i], lines[i + 1]
+        if not (_text_line(first) and _text_line(second)) or (_ITEM.match(second) and not second[:1].isdigit()):
+            continue
+        joins += 1
+        tail = first.strip().rstrip("\\")
+        if tail.rstrip(_CLOSERS).endswith(_TERMINAL) or _BOLD_ONLY.match(tail) or _title_line(tail) \
+                or _PARAGRAPH_START.match(second.strip()):
+            ends += 1
+    return joins >= 2 and ends >= 0.6 * joins
+
+
+def _title_line(line: str) -> bool:
+    """A short heading written as a plain line: "Section 2: USE", "1.1 Definitions", "Gemma Terms of Use"."""
+    words = line.split()
+    if not words or len(words) > 10 or line.rstrip(_CLOSERS).endswith((".", ",", ";", ":")):
+        return False
+    named = [w for w in words if w[:1].isalpha() and w.lower() not in _SMALL_WORDS]
+    return bool(named) and sum(w[:1].isupper() for w in named) >= 0.6 * len(named)
+
+
+def _runs_on(previous: str, line: str) -> bool:
+    """In a line-per-paragraph file, does ``line`` still continue the sentence of ``previous``?"""
+    tail = previous.rstrip().rstrip(_CLOSERS)
+    if tail.endswith(_TERMINAL) or _BOLD_ONLY.match(previous.strip()) or _LIST_JOIN.search(tail):
+        return False
+    if _RUNS_ON_WORD.search(tail):
+        return True
+    if _PARAGRAPH_START.match(line) or _title_line(previous.strip()):
+        return False
+    return line[:1].islower()
+
+
 @dataclass
 class _State:
     blocks: list[tuple[str, str]] = field(default_factory=list)  # (prefix, raw text); prefix "#.." or indent
@@ -136,6 +194,7 @@ def parse_blocks(text: str) -> list[str]:
         else:
             body.append(line)
     state = _State()
+    line_mode = line_per_paragraph(body)
     out_tables: dict[int, bool] = {}
     i = 0
     while i < len(body):
@@ -180,7 +239,7 @@ def parse_blocks(text: str) -> list[str]:
         item = _ITEM.match(line)
         if item and item.group(4).strip() and not (
                 state.para and not state.in_list and item.group(2)[0].isdigit()
-                and item.group(2)[:-1] != "1"):
+                and item.group(2)[:-1] != "1" and not line_mode):
             state.flush()
             indent = _indent(item.group(1))
             while state.stack and indent < state.stack[-1]:
@@ -193,11 +252,12 @@ def parse_blocks(text: str) -> list[str]:
             state.para = [item.group(4)]
             continue
         indent = _indent(line[: len(line) - len(line.lstrip())])
-        if state.para:
+        if state.para and not (line_mode and not _runs_on(state.para[-1], line.strip())):
             state.para.append(line.strip().rstrip("\\"))
             if hard_break:
                 state.flush()
             continue
+        state.flush()
         if state.in_list and state.stack and indent >= state.stack[0]:
             depth = sum(1 for col in state.stack if indent >= col)
             state.prefix = "    " * depth

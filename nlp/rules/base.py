@@ -10,6 +10,7 @@ Cues are words; rules are the combinations (same sentence, order, exclusions) th
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -45,7 +46,7 @@ def combos(*parts: list[str] | str) -> list[str]:
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Hit:
     label: str
     start: int       # token index
@@ -59,14 +60,45 @@ class ClauseView:
 
     doc: object                      # spacy Doc (kept alive while spans are used)
     text: str
-    hits: dict[str, list[Hit]]
+    hits: dict[str, list[Hit]]       # cue label -> hits (built from ``raw`` when first asked for)
     doc_kind: str                    # "licence" | "law" | "policy"
     label: str | None = None
     extra: dict = field(default_factory=dict)
+    raw: dict[str, list[tuple[int, int]]] = field(default_factory=dict)   # label -> (start, end) token spans
+    sent_ends: list[int] = field(default_factory=list)
+
+    def hits_of(self, label: str) -> list[Hit]:
+        """The hits of one cue label (Hit objects are only made for the labels a rule asks about)."""
+        found = self.hits.get(label)
+        if found is None:
+            spans = self.raw.get(label)
+            if not spans:
+                return []
+            ends = self.sent_ends
+            found = [Hit(label, a, b, bisect_right(ends, a)) for a, b in spans]
+            self.hits[label] = found
+        return found
+
+    def labels(self) -> set[str]:
+        return set(self.hits) | set(self.raw)
+
+    def sentence_words(self, sent: int) -> set[str]:
+        """The lower-cased tokens of sentence ``sent``: companion words are looked up here rather than being
+        cues of the matcher (a cue for every "use" or "must" would cost more than the rules that ask)."""
+        cache = self.extra.setdefault("words", {})
+        found = cache.get(sent)
+        if found is None:
+            start, end = self.extra["sentences"][sent]
+            found = cache[sent] = {t.lower_ for t in self.doc[start:end]}
+        return found
+
+    def has_word(self, sent: int, words: frozenset[str]) -> bool:
+        return not words.isdisjoint(self.sentence_words(sent))
 
     def all(self, *labels: str) -> list[Hit]:
-        out = [h for label in labels for h in self.hits.get(label, ())]
-        out.sort(key=lambda h: h.start)
+        out = [h for label in labels for h in self.hits_of(label)]
+        if len(labels) > 1:
+            out.sort(key=lambda h: h.start)
         return out
 
     def first(self, *labels: str) -> Hit | None:
@@ -74,7 +106,7 @@ class ClauseView:
         return found[0] if found else None
 
     def has(self, *labels: str) -> bool:
-        return any(label in self.hits for label in labels)
+        return any(label in self.hits or label in self.raw for label in labels)
 
     def span(self, *hits: Hit) -> str:
         start = min(h.start for h in hits)

@@ -29,7 +29,7 @@ TOPIC_TAGS = {"policy.documentation", "policy.systemic_risk", "policy.transparen
 REF_TOPICS = {"policy.documentation", "policy.copyright", "policy.training_data_transparency",
               "policy.transparency", "policy.governance"}
 DEFINITION_KEEPS = {"policy.definition", "licensor.update_terms", "restrict.scale_threshold",
-                    "policy.compute_threshold"}
+                    "policy.compute_threshold", "policy.timeline"}
 REPORTING_RE = re.compile(r"^\W*(?:please\s+)?report(?:ing)?\b|\bcontact us\b|^\W*(?:questions|contact)\b", re.I)
 
 # substring counts (not regexes): documents are large and this runs once per document
@@ -48,15 +48,40 @@ _KIND_WORDS: dict[str, dict[str, float]] = {
 }
 
 
+KIND_SAMPLE = 150_000
+
+
 def document_kind(segments: Sequence[Segment]) -> str:
     """'law' (regulations, bills), 'policy' (executive orders, reports, plans) or 'licence' (licences,
     use policies, definitions of openness): the rules that only make sense in one kind use it."""
-    text = " ".join(s.text for s in segments).lower()
+    parts, size = [], 0
+    for seg in segments:               # the first 150,000 characters tell the kind; counting further costs
+        parts.append(seg.text)         # more than the rest of tagging on long regulations
+        size += len(seg.text) + 1
+        if size > KIND_SAMPLE:
+            break
+    text = " ".join(parts).lower()
     scores = {kind: sum(text.count(w) * weight for w, weight in words.items()) for kind, words in _KIND_WORDS.items()}
     articles = sum(1 for s in segments if (s.path or "").startswith("Article "))
     scores["law"] += articles * 0.5
     best = max(scores, key=lambda k: (scores[k], k == "licence"))
     return best if scores[best] > 0 else "licence"
+
+
+_OPEN_WORDS = ("open source", "open-source", "open weights", "open-weight", "freedoms")
+_OPENNESS_NAMES = ("definition of open", "open source definition", "open weights definition",
+                   "open source ai definition", "free software definition")
+
+
+def openness_document(segments: Sequence[Segment]) -> bool:
+    """Does the document define what counts as open (an open source / open weights definition)? Its
+    requirements are then openness criteria. A licence that grants rights is not such a definition."""
+    text = " ".join(s.text for s in segments[:600]).lower()
+    if "definition" not in text or "hereby grant" in text:
+        return False
+    if any(name in text for name in _OPENNESS_NAMES):
+        return True
+    return sum(text.count(w) for w in _OPEN_WORDS) >= 3
 
 
 def is_chapeau(text: str) -> bool:

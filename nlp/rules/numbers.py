@@ -23,6 +23,31 @@ NUMBER_WORDS = (rf"(?:(?:{_TENS_ALT})(?:[- ](?:{_UNITS_ALT}))?|(?:{_UNITS_ALT})|
 # 15 000 000 / 15,000,000 / 15.000.000 / 1.5 / 700
 DIGITS = r"\d{1,3}(?:(?:[ \u202f,]\d{3})+|(?:\.\d{3}){2,})(?:\.\d+)?(?!\d)|\d+(?:[.,]\d+)?"
 
+_ORDINAL_UNITS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+                  "eighth": 8, "ninth": 9}
+_ORDINAL_TEENS = {"tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+                  "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+                  "thirtieth": 30, "fortieth": 40}
+# "25th", "twenty-fifth", "twenty fifth", "thirtieth"
+ORDINAL = (rf"(?:\d{{1,2}}(?:st|nd|rd|th)|(?:twenty|thirty)[- ](?:{'|'.join(_ORDINAL_UNITS)})|"
+           rf"{'|'.join(sorted([*_ORDINAL_TEENS, *_ORDINAL_UNITS], key=len, reverse=True))})")
+
+
+def ordinal_to_int(text: str) -> int | None:
+    """'25th' -> 25, 'twenty-fifth' -> 25, 'twentieth' -> 20."""
+    text = text.lower().strip()
+    if text[:1].isdigit():
+        return int(re.match(r"\d+", text).group(0))
+    if text in _ORDINAL_TEENS:
+        return _ORDINAL_TEENS[text]
+    if text in _ORDINAL_UNITS:
+        return _ORDINAL_UNITS[text]
+    head, _, tail = text.replace(" ", "-").partition("-")
+    if head in TENS and tail in _ORDINAL_UNITS:
+        return TENS[head] + _ORDINAL_UNITS[tail]
+    return None
+
+
 _HUNDRED = re.compile(r"\s+hundred(?:\s+and\s+(.+))?$")
 
 

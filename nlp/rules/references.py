@@ -1,7 +1,7 @@
 """ARTICLE_REF: references to parts of the same document, fully qualified.
 
 Regexes on the clause text (spaCy splits "Article 50(1)" badly). Relative references ("paragraph 1",
-"points (a) and (b)", "this Article", "this paragraph", "this Section") are resolved with the
+"points (c) and (d)", "this Article", "this paragraph", "this Section") are resolved with the
 clause's path and headings. References to other instruments ("Article 6 of Directive ...",
 "Section 1(a) of the Llama 3.2 Community License Agreement") are dropped. Values keep the
 document's own way of writing units: "Article 53(1)(a)", "Section 1.b.i", "Paragraph 4.a",
@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from clausewatch.nlp.model import Segment
+from clausewatch.nlp.rules.relative_refs import find_relative
 
 _PARENS = r"(?:\s?\((?:\d+[a-z]?|[a-z]{1,4}|[A-Z])\))*"
 _NUM_ID = r"\d+[a-z]?(?:\.(?:\d+|[a-z]{1,4}))*" + _PARENS
@@ -136,6 +137,9 @@ def find_references(text: str, segment: Segment) -> list[Ref]:
     ctx = context_of(segment)
     refs: list[Ref] = []
     taken: list[tuple[int, int]] = []
+    for rel in find_relative(text, segment.path):     # "clause (ii) of subparagraph (A)" in codified sections
+        refs.append(Ref(rel.text, rel.value, rel.start, rel.end))
+        taken.append((rel.start, rel.end))
 
     def free(a: int, b: int) -> bool:
         return all(b <= s or a >= e for s, e in taken)
@@ -244,10 +248,22 @@ def _expand(m: re.Match, text: str, ctx: RefContext) -> tuple[list[Ref], int]:
         else:
             groups.append([(item, a, b)])
     out: list[Ref] = []
+    number = ctx.section
     for i, group in enumerate(groups):
         start = m.start() if i == 0 else group[0][1]
         end = group[-1][2]
-        value = _value(kind, [g[0] for g in group], ctx, article, extra)
+        ids = [g[0] for g in group]
+        if kind == "section":
+            # "subsections 4.2(c) and (d)", "subsection (b)(i) of this section": a bare "(d)" is a part of the
+            # section named before it, or of the clause's own section
+            lead = re.match(r"\d+(?:\.\d+)*", ids[0])
+            if lead:
+                number = lead.group(0)
+            elif ids[0].startswith("("):
+                if number is None:
+                    continue
+                ids = [f"{number}{x}" if x.startswith("(") else x for x in ids]
+        value = _value(kind, ids, ctx, article, extra)
         if value is None:
             continue
         if points and i == len(groups) - 1 and len(group) == 1 and " to " in suffix.group(1):

@@ -4,7 +4,7 @@
   which a separate licence is needed;
 - noncommercial: "non-commercial", "research purposes only", or commercial purposes in a prohibition;
 - use_policy: binding the licensee to a use policy / use restrictions, or a chapeau that opens a list
-  of forbidden uses ("You agree not to use the Model:");
+  of forbidden uses ("You shall not use the Tool:");
 - prohibited_use: one forbidden use (items under a use-policy chapeau inherit it, see context.py;
   a licence sentence that forbids a named harm also carries it);
 - output_use: a ban on using outputs (to improve other models ...);
@@ -14,19 +14,25 @@ from __future__ import annotations
 
 from clausewatch.nlp.rules.base import ClauseView, Rule, any_of, combos, together, verbs
 
-NEAR = {"NONCOMM": [("ONLY_W", "RESEARCH_P", 20)]}
+NEAR = {"NONCOMM": [("ONLY_W", "RESEARCH_P", 20), ("RESEARCH_W", "ONLY_AFTER", 3)],
+        "SAFE_USE": [("SAFE_W", "RESPONSIBLE_W", 3), ("RESPONSIBLE_W", "SAFE_W", 3)],
+        "IMPROVE_MODEL": [("IMPROVE", "MODEL_N", 8)],
+        "CONTRAVENE_TERMS": [("CONTRAVENE_V", "TERMS_N", 6)]}
 PHRASES = {
-    "NONCOMM": ["non-commercial", "noncommercial", "non commercial", "not for commercial", "research purposes only",
-                "research use only", "research-only", "solely for research",
-                "evaluation purposes only", "personal use only", "academic research purposes",
-                "for academic purposes", "non-production", "research and evaluation purposes",
-                "research or evaluation purposes", "only for research", "not for production"],
+    "NONCOMM": ["non-commercial", "noncommercial", "non commercial", "not for commercial", "non-production",
+                "not for production", "research-only", "research only", "evaluation only", "testing only"],
     "BOTH_COMM": combos(["non-commercial", "noncommercial", "commercial"], [" or ", " and ", ", "],
                         ["commercial", "non-commercial", "noncommercial"]),
-    "ONLY_W": ["only", "solely", "exclusively"],
-    "RESEARCH_P": ["research purposes", "research purpose", "non-production", "evaluation purposes",
-                   "personal use", "testing purposes", "academic purposes", "non-commercial purposes",
-                   "noncommercial purposes"],
+    "ONLY_W": ["only", "solely", "exclusively", "limited to", "strictly", "restricted to"],
+    "ONLY_AFTER": ["only", "solely", "exclusively"],
+    "RESEARCH_W": ["research", "evaluation", "testing", "academic", "educational", "personal use", "experimental",
+                   "non-production", "scientific", "internal evaluation", "evaluative"],
+    "RESEARCH_P": ["research purposes", "research purpose", "research use", "research uses", "research",
+                   "evaluation purposes", "evaluation", "evaluating", "evaluate", "personal use", "testing purposes",
+                   "testing", "academic purposes", "academic research", "academic", "educational purposes",
+                   "non-commercial purposes", "noncommercial purposes", "experimental purposes", "scientific research",
+                   "non-production", "internal evaluation"],
+    "NOT_REQ_SCOPE": ["does not apply to", "do not apply to", "except for", "other than"],
     "COMM_PURPOSE": ["commercial purposes", "commercial purpose", "commercial or production purposes",
                      "commercial use", "commercial uses", "commercial exploitation", "commercial products",
                      "commercial services"],
@@ -35,18 +41,29 @@ PHRASES = {
                "no use of", "not to", "refrain from"],
     "REVENUE": ["annual revenue", "annual revenues", "gross revenue", "annual gross revenue", "revenues",
                 "annual recurring revenue"],
+    "PASSIVE_BAN": ["is prohibited", "are prohibited", "is not permitted", "are not permitted", "is not allowed",
+                    "are not allowed", "is forbidden", "is not licensed", "are not licensed", "requires",
+                    "require", "is subject to a separate"],
     "LICENSE_REQ": ["request a license", "request a licence", "separate license", "separate licence",
                     "commercial license", "commercial licence", "obtain a license", "obtain a licence",
                     "not authorized to exercise", "enterprise license", "must contact"],
     "OUTPUT": ["output", "outputs", "results", "output therefrom", "generated content", "generations"],
-    "IMPROVE": [*verbs("improve", "train", "develop", "enhance", "contravene", "compete", "build"), "competing"],
+    "IMPROVE": [*verbs("improve", "train", "develop", "enhance", "build", "create", "distill", "fine-tune"),
+                "fine tune", "finetune"],
+    "MODEL_N": ["model", "models", "language model", "large language model", "foundation model", "ai model",
+                "machine learning", "neural network", "dataset", "datasets"],
+    "COMPETE": [*verbs("compete"), "competing", "competitive", "competitor"],
+    "CONTRAVENE_V": [*verbs("contravene", "violate", "breach", "infringe")],
+    "TERMS_N": ["provision", "provisions", "license", "licence", "agreement", "terms", "this license"],
     "AUP_REF": ["acceptable use policy", "prohibited use policy", "use policy", "usage policy", "usage policies",
                 "use restrictions", "use-based restrictions", "use based restrictions", "restricted uses",
                 "use restriction", "responsible use policy", "acceptable use"],
     "BIND": [*verbs("comply", "adhere", "include", "abide", "follow"), "incorporated", "subject to", "agree to",
              "in accordance with", "set forth", "considered", "added", "bound", "enforceable"],
-    "SAFE_USE": ["safe and fair use", "safe and responsible use", "safely and responsibly", "responsibly and safely",
-                 "used safely", "use them safely", "use it safely", "safely, responsibly"],
+    "SAFE_W": ["safe", "safely", "safety"],
+    "RESPONSIBLE_W": ["responsible", "responsibly", "fair", "fairly", "ethical", "ethically", "lawful", "lawfully",
+                      "trustworthy", "secure", "securely"],
+
     "USERS": combos(["monthly ", "daily ", "weekly "], "active ", ["users", "user"]) + ["mau", "maus", "dau", "daus"],
     "USE_OF": ["use of", "usage of"],
     "MUST_COMPLY": combos(["must ", "shall "], ["be", "comply", "adhere", "conform", "follow", "abide"]),
@@ -67,23 +84,21 @@ PHRASES = {
                      "excluded", "not available", "shall not", "must not", "not licensed", "unavailable"],
 }
 NEAR["USE_MUST"] = [("USE_OF", "MUST_COMPLY", 7)]
-
-
-def _licence_only(label: str, unless: str | None = None):
-    def fn(view: ClauseView) -> str | None:
-        if view.doc_kind != "licence":
-            return None
-        blocked = {h.sent for h in view.all(unless)} if unless else set()
-        hit = next((h for h in view.all(label) if h.sent not in blocked), None)
-        return view.span(hit) if hit else None
-    return fn
+USE_WORDS = frozenset(["use", "used", "using", "usage", "uses"])
 
 
 def _no_commercial(view: ClauseView) -> str | None:
     if view.doc_kind != "licence":
         return None
     found = view.pair(("PROHIB",), ("COMM_PURPOSE",), ordered=True)
-    return view.span(*found) if found else None
+    if found:
+        return view.span(*found)
+    for comm in view.all("COMM_PURPOSE"):          # "commercial use is prohibited / requires a separate licence"
+        for ban in view.all("PASSIVE_BAN", "LICENSE_REQ"):
+            if ban.sent == comm.sent and 0 <= ban.start - comm.end <= 8 and not any(
+                    t.sent == comm.sent for t in view.all("REVENUE", "USERS")):
+                return view.span(comm, ban)
+    return None
 
 
 def _use_must_follow(view: ClauseView) -> str | None:
@@ -96,7 +111,7 @@ def _use_must_follow(view: ClauseView) -> str | None:
 
 
 def _list_intro(view: ClauseView) -> str | None:
-    """A licence chapeau that opens a list of forbidden uses: 'You agree not to use the Model:'."""
+    """A licence chapeau that opens a list of forbidden uses: 'You shall not use the Tool:'."""
     if view.doc_kind != "licence" or not view.text.rstrip().endswith(":"):
         return None
     last = view.extra["sentences"][-1]
@@ -117,12 +132,44 @@ def _forbidden_harm(view: ClauseView) -> str | None:
 
 
 def _output_ban(view: ClauseView) -> str | None:
+    """A prohibition on what outputs may be used for: improving or training other models, competing,
+    contravening the licence ('no use of the output can contravene ...'). A duty that only attaches to
+    such use (name the model, display a notice) is not a ban: it has no prohibition."""
     if view.doc_kind != "licence":
         return None
     for out in view.all("OUTPUT"):
-        same = [h for h in view.all("PROHIB", "IMPROVE") if h.sent == out.sent]
-        if any(h.label == "PROHIB" for h in same) and any(h.label == "IMPROVE" for h in same):
-            return view.span(out, *[h for h in same if h.label == "IMPROVE"][:1])
+        prohib = [h for h in view.all("PROHIB") if h.sent == out.sent]
+        if not prohib:
+            continue
+        for purpose in view.all("IMPROVE_MODEL", "COMPETE", "CONTRAVENE_TERMS"):
+            if purpose.sent == out.sent:
+                return view.span(out, purpose)
+    return None
+
+
+def _safe_use(view: ClauseView) -> str | None:
+    """A use policy's statement of purpose: 'we want everyone to use it safely and fairly' (licences and
+    policies of use)."""
+    if view.doc_kind != "licence":
+        return None
+    for hit in view.all("SAFE_USE"):
+        if view.has_word(hit.sent, USE_WORDS):
+            return view.span(hit)
+    return None
+
+
+def _noncommercial(view: ClauseView) -> str | None:
+    """'non-commercial', 'for research purposes only', 'solely for evaluation': a licence limits use to
+    non-commercial, research, evaluation or personal purposes (not 'commercial or non-commercial')."""
+    if view.doc_kind != "licence":
+        return None
+    blocked = {h.sent for h in view.all("BOTH_COMM")}
+    for hit in view.all("NONCOMM"):
+        if hit.sent in blocked:
+            continue
+        if any(r.sent == hit.sent and r.start < hit.start <= r.end + 2 for r in view.all("NOT_REQ_SCOPE")):
+            continue
+        return view.span(hit)
     return None
 
 
@@ -131,8 +178,8 @@ RULES = [
            description="a monthly/daily active users threshold"),
     together("restrict.scale_threshold", "restrict.scale_threshold/revenue", ("REVENUE",), ("LICENSE_REQ",),
              description="a revenue threshold above which a separate licence is needed"),
-    Rule("restrict.noncommercial", "restrict.noncommercial/non-commercial", _licence_only("NONCOMM", unless="BOTH_COMM"), ("NONCOMM",),
-         description="'non-commercial', 'research purposes only', 'evaluation purposes only' (licences)"),
+    Rule("restrict.noncommercial", "restrict.noncommercial/non-commercial", _noncommercial, ("NONCOMM",),
+         description="'non-commercial', 'for research purposes only', 'solely for evaluation' (licences)"),
     Rule("restrict.noncommercial", "restrict.noncommercial/no-commercial-purposes", _no_commercial, ("COMM_PURPOSE",),
          description="a licence's prohibition of commercial purposes"),
     together("restrict.use_policy", "restrict.use_policy/binds-policy", ("AUP_REF",), ("BIND",),
@@ -141,8 +188,7 @@ RULES = [
          description="'Use of the Model must be consistent with <policy/terms>'"),
     Rule("restrict.use_policy", "restrict.use_policy/list-of-forbidden-uses", _list_intro, ("PROHIB",),
          description="a licence chapeau that opens a list of forbidden uses ('You agree not to use ...:')"),
-    Rule("restrict.use_policy", "restrict.use_policy/safe-use-statement",
-         lambda v: v.span(v.first("SAFE_USE")) if v.doc_kind == "licence" else None, ("SAFE_USE",), 0.7,
+    Rule("restrict.use_policy", "restrict.use_policy/safe-use-statement", _safe_use, ("SAFE_USE",), 0.7,
          "a use policy's statement of purpose ('use ... safely and responsibly'; licences and policies of use)"),
     Rule("restrict.prohibited_use", "restrict.prohibited_use/forbidden-harm", _forbidden_harm, ("HARM",), 0.8,
          "a licence sentence that forbids a named harm (weapons, surveillance, harassment ...)"),

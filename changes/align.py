@@ -18,7 +18,9 @@ from typing import Any
 
 from clausewatch.changes.cosmetic import (
     DATE,
+    HOLDER,
     PLACEHOLDER,
+    RELDATE,
     RELEASE,
     SENTINELS,
     URL,
@@ -27,6 +29,7 @@ from clausewatch.changes.cosmetic import (
     collapse,
     doc_context,
     footer_dates,
+    is_date_token,
     key_tokens,
     ladder_reasons,
     mask_urls,
@@ -36,7 +39,7 @@ from clausewatch.changes.model import Change
 from clausewatch.changes.passes import Group, Item, align_clauses
 from clausewatch.changes.words import word_diff
 
-ALIGN_VERSION = "2"
+ALIGN_VERSION = "3"
 
 HEADER_CLAUSES = 6          # the header zone: at most this many leading clauses,
 HEADER_WORDS = 25           # ... before the first clause longer than this
@@ -87,14 +90,17 @@ def _tail_texts(clauses: Sequence[Any], limit: int = 3, max_words: int = 25) -> 
 
 
 def compare(old: Sequence[Any], new: Sequence[Any], *, old_text: str | None = None,
-            new_text: str | None = None) -> list[Change]:
+            new_text: str | None = None, template_copy: bool = False) -> list[Change]:
     """The changes from the clauses ``old`` to the clauses ``new`` (``nlp.Clause`` objects), in document order.
 
     Unchanged clauses (same text, or only renumbered in place) produce no change. ``old_text`` and
     ``new_text``, the analysed texts, are optional: their Markdown headings tell words that moved
     between a heading and a clause (an HTML heading that a PDF prints as a paragraph).
+    ``template_copy``: the two texts are a template licence and a copy of it (or two copies): the
+    template's generic holder ("the authors or copyright holders") is a placeholder a copy may fill in.
     """
     ctx = merge_contexts(doc_context(header_texts(old)), doc_context(header_texts(new)))
+    ctx.template_copy = template_copy
     ctx.release_dates |= footer_dates(_tail_texts(old)) | footer_dates(_tail_texts(new))
     before, after = _side(old, ctx, old_text), _side(new, ctx, new_text)
     before.keys_both = after.keys_both = ({_content(it.keys) for it in before.items}
@@ -238,15 +244,23 @@ def _judge(group: Group, before: _Side, after: _Side, residual: list | None = No
         if residual is not None:
             residual.append(("delete", a, []) if a else ("insert", [], b))
         mine, other = (before, after) if new_items == [] else (after, before)
+        items = old_items or new_items
+        # a list item or table row is content however short: a new sub-processor, cookie or country
+        listed = any(_list_like(it, mine) for it in items)
+        if listed and not substantive and any(t not in SENTINELS for t in keys):
+            substantive = True      # a row of numbers ("10,000 | $0.50") is a row too
         if not substantive:
             reasons = _empty_reasons(keys, old_text or new_text or "")
-        elif f" {' '.join(keys)} " in other.headings:
+        elif _copyright_only(keys):
+            substantive, reasons = False, ["copyright_holder"]   # a copyright notice line added or removed
+        elif f" {' '.join(keys)} " in other.headings and not any(_table_row(it) for it in items):
             substantive, reasons = False, ["markdown"]     # the words are a heading in the other document
-        elif _in_header((old_items or new_items), mine):
+        elif not listed and _in_header(items, mine):
             substantive, reasons = False, ["header"]
-        elif _in_footer((old_items or new_items), mine):
+        elif not listed and _in_footer(items, mine):
             substantive, reasons = False, ["footer"]
-        elif all(_content(it.keys) in mine.keys_both for it in (old_items or new_items)):
+        elif all(_content(it.keys) in mine.keys_both and (not listed or len(it.keys) > HEADER_LINE_WORDS)
+                 for it in items):
             substantive, reasons = False, ["duplicate"]    # one more copy of a clause both versions have
     else:
         regrouped = len(old_items) != 1 or len(new_items) != 1
@@ -261,10 +275,12 @@ def _judge(group: Group, before: _Side, after: _Side, residual: list | None = No
             copyright_notice = any("copyright" in t or "©" in t for t in (old_text.lower(), new_text.lower()))
             # clauses merged into one (or one split in several) keep their numbers inline at the seams
             seams = {t for it in (*old_items[1:], *new_items[1:]) for t in key_tokens(_label(it.clause) or "")}
+            date_line = (len(a) <= HEADER_LINE_WORDS and len(b) <= HEADER_LINE_WORDS
+                         and bool({DATE, RELDATE} & set(a)) and bool({DATE, RELDATE} & set(b)))
             substantive, extra = judge_ops(a, b, ops, vocab_old=before.vocab, vocab_new=after.vocab,
                                            copyright_notice=copyright_notice, old_headings=before.headings,
                                            new_headings=after.headings, residual=residual,
-                                           renumbered=before.renumbered, seam_labels=seams)
+                                           renumbered=before.renumbered, seam_labels=seams, date_line=date_line)
             reasons += extra
         if not same_text:
             joined_old, joined_new = " ".join(it.text for it in old_items), " ".join(it.text for it in new_items)
@@ -289,6 +305,33 @@ def _judge(group: Group, before: _Side, after: _Side, residual: list | None = No
         old_ordinals=[_ordinal(it) for it in old_items], new_ordinals=[_ordinal(it) for it in new_items],
         similarity=group.similarity,
     )
+
+
+def _table_row(item: Item) -> bool:
+    return " | " in item.text or item.text.startswith("|")
+
+
+def _list_like(item: Item, side: _Side) -> bool:
+    """A list item or a table row: numbered or bulleted, a row of cells, or one of the short lines a
+    chapeau ending with a colon introduces ("in the following countries:"). Page furniture (a masthead, a
+    colophon) is none of these."""
+    seg = getattr(item.clause, "segment", item.clause)
+    if getattr(seg, "label", None):
+        return True
+    last = str(getattr(item.clause, "path", "") or "").rsplit(" > ", 1)[-1]
+    if last.startswith("•") or _table_row(item):
+        return True
+    for k in range(item.pos - 1, max(-1, item.pos - 40), -1):
+        text = side.items[k].text.rstrip()
+        if text.endswith(":"):
+            return True
+        if len(text.split()) > HEADER_LINE_WORDS:
+            return False
+    return False
+
+
+def _copyright_only(keys: list[str]) -> bool:
+    return HOLDER in keys and set(keys) <= {"copyright", "c", HOLDER}
 
 
 def _in_header(items: list[Item], side: _Side) -> bool:
@@ -321,14 +364,15 @@ def _furniture(item: Item) -> bool:
 
 
 def _has_words(keys: list[str]) -> bool:
-    return any(t not in SENTINELS and sum(ch.isalpha() for ch in t) >= 2 for t in keys)
+    return any(t not in SENTINELS and (sum(ch.isalpha() for ch in t) >= 2 or is_date_token(t)) for t in keys)
 
 
 def _empty_reasons(keys: list[str], text: str) -> list[str]:
     """Why an added or removed clause without real words is cosmetic."""
     if not keys:
         return ["numbering"] if any(ch.isalnum() for ch in text) else ["punctuation"]
-    found = {URL: "urls", DATE: "release_date", RELEASE: "release_version", PLACEHOLDER: "placeholder"}
+    found = {URL: "urls", DATE: "release_date", RELEASE: "release_version", PLACEHOLDER: "placeholder",
+             RELDATE: "relative_date", HOLDER: "copyright_holder"}
     reasons = [found[t] for t in dict.fromkeys(keys) if t in found]
     if any(t not in SENTINELS for t in keys):
         reasons.append("numbering")

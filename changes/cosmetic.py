@@ -17,7 +17,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 URL, DATE, RELEASE, PLACEHOLDER = "\ue000url\ue001", "\ue000date\ue001", "\ue000release\ue001", "\ue000placeholder\ue001"
-SENTINELS = {URL, DATE, RELEASE, PLACEHOLDER}
+RELDATE, HOLDER = "\ue000reldate\ue001", "\ue000holder\ue001"
+SENTINELS = {URL, DATE, RELEASE, PLACEHOLDER, RELDATE, HOLDER}
+# a written date, normalised: "\ue000=2025-08-28\ue001"; a numeric date with two readings (08/09/2025) keeps
+# both: "\ue000=2025-08-09|2025-09-08\ue001"
+DATE_TOKEN = "\ue000="
+
+
+def is_date_token(token: str) -> bool:
+    return token.startswith(DATE_TOKEN)
+
+
+def date_readings(token: str) -> set[str]:
+    return set(token[len(DATE_TOKEN):-1].split("|")) if is_date_token(token) else set()
 
 # ------------------------------------------------------------------ markup, characters, bullets
 
@@ -108,8 +120,116 @@ def mask_urls(text: str) -> str:
     return _URL.sub(repl, text)
 
 
+# query parameters that identify a visit, a campaign or a session, never the page
+_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|mc_cid|mc_eid|_ga|_gl|_hs\w+|"
+                       r"hsctatracking|__hs\w+|igshid|si|spm|ref|ref_src|ref_url|referrer|source|src|trk|cmpid|"
+                       r"campaign|mkt_tok|sessionid|session_id|sid|jsessionid|phpsessid|aspsessionid\w*|s_kwcid|"
+                       r"oly_\w+|rb_clickid|vero_\w+|wt\.\w+)$", re.I)
+_PATH_SESSION = re.compile(r";(?:jsessionid|sessionid|sid)=[^/?#]*", re.I)
+
+
+def canonical_url(url: str) -> str:
+    """A URL without what varies between visits: http or https, ``www.``, tracking and session
+    parameters, path session ids, a trailing slash; the host in lower case."""
+    stripped = url.rstrip(_URL_TRAIL)
+    tail = url[len(stripped):]
+    u = re.sub(r"^(?:https?://|ftp://)", "", stripped, flags=re.I)
+    u = re.sub(r"^www\.", "", u, flags=re.I)
+    u = _PATH_SESSION.sub("", u)
+    head, _, fragment = u.partition("#")
+    path, _, query = head.partition("?")
+    host, slash, rest = path.partition("/")
+    path = host.lower() + slash + rest
+    params = [p for p in query.split("&") if p and not _TRACKING.match(p.split("=", 1)[0])]
+    out = path.rstrip("/")
+    if params:
+        out += "?" + "&".join(params)
+    if fragment:
+        out += "#" + fragment
+    return "https://" + out + tail
+
+
+def canonical_urls(text: str) -> str:
+    return _URL.sub(lambda m: canonical_url(m.group(0)), text)
+
+
 def mask_placeholders(text: str) -> str:
     return _PLACEHOLDER.sub(f" {PLACEHOLDER} ", text)
+
+
+# A copyright notice line: "Copyright (c) 2023 DeepSeek", "© 2024 Acme, Inc. All rights reserved.", several in
+# a row. The holder is who owns the copy, not a term of the licence: copies of one template differ there.
+_NOTICE = (r"(?:copyright|\(c\)|©)(?:\s*(?:\(c\)|©|copyright))*\s*"
+           r"(?:\d{4}(?:\s*[-,/]\s*(?:\d{4}|present))*\s*,?\s*)?"
+           r"(?P<holder>[^;\n]{1,120}?)\s*[.,]?\s*(?:all\s+rights\s+reserved\.?\s*)?")
+_NOTICE_RE = re.compile(_NOTICE, re.I)
+_NOTICES = re.compile(rf"^\s*(?:{_NOTICE.replace('(?P<holder>', '(?:')})+$", re.I)
+_NOTICE_START = re.compile(r"(?:copyright|©|\(c\))(?:\s*(?:\(c\)|©|copyright))*", re.I)
+_NOTICE_WORDS = {"copyright", "c", "all", "rights", "reserved", "present"}
+_NOT_HOLDER = {"may", "must", "shall", "not", "will", "licensed", "license", "licence", "licenses", "permission",
+               "permitted", "granted", "grant", "subject", "terms", "under", "use", "provided", "notice", "notices",
+               "included", "retain", "above", "this", "following", "conditions", "software", "all"}
+
+
+def is_copyright_notice(text: str) -> bool:
+    """Whether ``text`` is only copyright notices (holder and years), not a clause about copyright."""
+    if len(text.split()) > 40 or not _NOTICES.match(text):
+        return False
+    notices = len(_NOTICE_START.findall(text))
+    words = [w for w in _WORD.findall(text.lower()) if w not in _NOTICE_WORDS]
+    return not _NOT_HOLDER.intersection(words) and len(words) <= 12 * max(notices, 1)
+
+
+def mask_copyright(text: str) -> str:
+    """A copyright notice line as ``copyright HOLDER``: who holds it and since when are not licence terms."""
+    if "opyright" not in text and "©" not in text and "(c)" not in text.lower():
+        return text
+    if not is_copyright_notice(text):
+        return text
+    return f"copyright {HOLDER}"
+
+
+# In a copy of a template licence (MIT, BSD, ISC), the template's generic holder ("the authors or copyright
+# holders", "the copyright holder") is a placeholder the copy may fill with a name.
+_GENERIC_HOLDER = (r"(?:the\s+)?(?:authors?|copyright\s+(?:holders?|owners?))")
+_TEMPLATE_HOLDERS = re.compile(rf"\b{_GENERIC_HOLDER}(?:\s+(?:and/or|or|and)\s+{_GENERIC_HOLDER})*\b", re.I)
+
+
+def mask_template_holders(text: str) -> str:
+    return _TEMPLATE_HOLDERS.sub(f" {PLACEHOLDER} ", text)
+
+
+# ------------------------------------------------------------------ relative dates
+
+# "Updated 5 days ago", "last edited 3 weeks ago", "Posted yesterday", "4 min read": when the page was looked
+# at, not what it says. Only as a time stamp: after an update word, or as (nearly) the whole line, so a
+# retention period ("data collected more than 30 days ago") stays a term.
+_REL_NUM = r"(?:\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a\s+few|few|several)"
+_REL_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?)"
+_RELATIVE = re.compile(rf"\b(?:(?:about|over|almost|nearly|around|less\s+than)\s+)?{_REL_NUM}\s+{_REL_UNIT}\s+ago\b"
+                       r"|\bjust\s+now\b|\bmoments?\s+ago\b|\b(?:today|yesterday)\b"
+                       r"|\b\d{1,3}\s*(?:-\s*)?min(?:ute)?s?\s+read\b", re.I)
+_STAMP_WORDS = (r"(?:updated|edited|modified|revised|changed|posted|published|reviewed|created|saved|"
+                r"refreshed|fetched|retrieved|accessed)")
+_STAMP_BEFORE = re.compile(rf"\b{_STAMP_WORDS}\b\W{{0,3}}(?:(?:on|at|about)\W+)?$", re.I)
+_STAMP_LINE_WORDS = 8
+
+
+def mask_relative_dates(text: str) -> str:
+    lowered = text.lower()
+    if not any(w in lowered for w in ("ago", "now", "today", "yesterday", "read")):
+        return text
+    short = len(text.split()) <= _STAMP_LINE_WORDS
+
+    def repl(m: re.Match) -> str:
+        word = m.group(0).lower()
+        if word.endswith("read") or word.endswith("ago") or word.endswith("now"):
+            stamp = short or bool(_STAMP_BEFORE.search(text[max(0, m.start() - 40):m.start()]))
+        else:   # today / yesterday only right after an update word
+            stamp = bool(_STAMP_BEFORE.search(text[max(0, m.start() - 40):m.start()]))
+        return f" {RELDATE} " if stamp else m.group(0)
+
+    return _RELATIVE.sub(repl, text)
 
 
 # ------------------------------------------------------------------ dates and the document's own release
@@ -120,27 +240,43 @@ _MONTHS = {m: i for i, m in enumerate(
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
 _DATE = re.compile(
-    rf"(?P<a>\b(?P<am>{_MONTH_RE})\.?\s+(?P<ad>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<ay>\d{{4}}))"
-    rf"|(?P<b>\b(?P<bd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<bm>{_MONTH_RE})\.?,?\s+(?P<by>\d{{4}}))"
-    r"|(?P<c>\b(?P<cy>\d{4})-(?P<cm>\d{1,2})-(?P<cd>\d{1,2}))"
-    r"|(?P<d>\b(?P<dd>\d{1,2})[./](?P<dm>\d{1,2})[./](?P<dy>\d{4}))"
+    rf"(?P<a>\b{_WEEKDAY}(?P<am>{_MONTH_RE})\.?\s+(?P<ad>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<ay>\d{{4}}))"
+    rf"|(?P<b>\b{_WEEKDAY}(?:the\s+)?(?P<bd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<bm>{_MONTH_RE})\.?,?\s+"
+    r"(?P<by>\d{4}))"
+    r"|(?P<c>\b(?P<cy>\d{4})(?P<cs>[-/.])(?P<cm>\d{1,2})(?P=cs)(?P<cd>\d{1,2})(?![\d.]))"
+    r"|(?P<d>\b(?P<dd>\d{1,2})(?P<ds>[./-])(?P<dm>\d{1,2})(?P=ds)(?P<dy>\d{4})(?!\d))"
     rf"|(?P<e>\b(?P<em>{_MONTH_RE})\.?,?\s+(?P<ey>\d{{4}}))", re.I)
 
 
-def _date_value(m: re.Match) -> str | None:
+def _iso(y: int, m: int, d: int) -> str | None:
     try:
-        if m.group("a"):
-            return dt.date(int(m["ay"]), _MONTHS[m["am"].lower()], int(m["ad"])).isoformat()
-        if m.group("b"):
-            return dt.date(int(m["by"]), _MONTHS[m["bm"].lower()], int(m["bd"])).isoformat()
-        if m.group("c"):
-            return dt.date(int(m["cy"]), int(m["cm"]), int(m["cd"])).isoformat()
-        if m.group("d"):
-            return dt.date(int(m["dy"]), int(m["dm"]), int(m["dd"])).isoformat()
-        return f"{int(m['ey']):04d}-{_MONTHS[m['em'].lower()]:02d}"
+        return dt.date(y, m, d).isoformat()
     except ValueError:
         return None
+
+
+def _date_values(m: re.Match) -> list[str]:
+    """The ISO readings of a date match: one, or two for a numeric date both of whose first numbers could be
+    the month (08/09/2025: 8 September or August 9), none for an impossible date."""
+    if m.group("a"):
+        values = [_iso(int(m["ay"]), _MONTHS[m["am"].lower()], int(m["ad"]))]
+    elif m.group("b"):
+        values = [_iso(int(m["by"]), _MONTHS[m["bm"].lower()], int(m["bd"]))]
+    elif m.group("c"):
+        values = [_iso(int(m["cy"]), int(m["cm"]), int(m["cd"]))]
+    elif m.group("d"):
+        first, second, year = int(m["dd"]), int(m["dm"]), int(m["dy"])
+        values = [_iso(year, second, first), _iso(year, first, second)]   # day first, then month first
+    else:
+        return [f"{int(m['ey']):04d}-{_MONTHS[m['em'].lower()]:02d}"]
+    return sorted({v for v in values if v})
+
+
+def _date_value(m: re.Match) -> str | None:
+    values = _date_values(m)
+    return values[0] if values else None
 
 
 _YEARISH = re.compile(r"\d{4}")
@@ -152,10 +288,22 @@ def find_dates(text: str) -> list[tuple[int, int, str]]:
     if not _YEARISH.search(text):   # every date pattern has a four-digit year
         return out
     for m in _DATE.finditer(text):
-        value = _date_value(m)
-        if value:
+        for value in _date_values(m):
             out.append((m.start(), m.end(), value))
     return out
+
+
+def canonical_dates(text: str) -> str:
+    """Every written date as one token of its value: "August 28, 2025", "28 August 2025", "2025-08-28" and
+    "28/08/2025" are the same token; "08/09/2025" keeps both readings."""
+    if not _YEARISH.search(text):
+        return text
+
+    def repl(m: re.Match) -> str:
+        values = _date_values(m)
+        return f" {DATE_TOKEN}{'|'.join(values)}\ue001 " if values else m.group(0)
+
+    return _DATE.sub(repl, text)
 
 
 _VERSION = re.compile(r"(?<![\w.])(v?\d{1,2}(?:\.\d{1,3}){0,3}[a-z]?)(?![\w]|[.,]\d)", re.I)
@@ -172,6 +320,7 @@ class DocContext:
     release_names: list[str] = field(default_factory=list)
     release_dates: set[str] = field(default_factory=set)
     bare_names: list[str] = field(default_factory=list)     # "llama" of "Llama 3.1", outside quotes only
+    template_copy: bool = False   # copies of one template licence: its generic holder is a placeholder
     _pattern: re.Pattern | None = field(default=None, repr=False, compare=False)
     _bare: re.Pattern | None = field(default=None, repr=False, compare=False)
 
@@ -179,11 +328,13 @@ class DocContext:
         if self.release_dates:
             parts, last = [], 0
             for start, end, value in find_dates(text):
-                if value in self.release_dates:
+                if value in self.release_dates and start >= last:
                     parts += [text[last:start], f" {DATE} "]
                     last = end
             if parts:
                 text = "".join(parts) + text[last:]
+        if self.template_copy:
+            text = mask_template_holders(text)
         if self.release_names:
             if self._pattern is None:
                 self._pattern = _phrase_pattern(self.release_names, r"(?![\w]|[.,]\d)")
@@ -268,8 +419,14 @@ _DATE_LINE = re.compile(r"(?i)\b(?:updated|modified|revised|effective|version|re
 
 
 def footer_dates(texts: Iterable[str]) -> set[str]:
-    """Dates of "Last updated: ..." lines at the end of a document: its release dates too."""
-    return {value for text in texts if _DATE_LINE.search(text) for _, _, value in find_dates(text)}
+    """Dates of "Last updated: ..." lines at the end of a document: its release dates too. A line, not a
+    sentence that mentions a date ("from the date we tell you"): short, or saying so in its first words."""
+    out: set[str] = set()
+    for text in texts:
+        words = text.split()
+        if _DATE_LINE.search(text) and (len(words) <= 12 or _DATE_LINE.search(" ".join(words[:4]))):
+            out.update(value for _, _, value in find_dates(text))
+    return out
 
 
 # ------------------------------------------------------------------ spelling
@@ -315,17 +472,17 @@ def canonical_spelling(word: str) -> str:
 
 # ------------------------------------------------------------------ tokens
 
-_TOKEN = re.compile(r"\ue000\w+\ue001|\d+(?:[.,]\d+)+[^\W_]*|[^\W_]+|[%$€£¥§]")
+_TOKEN = re.compile(r"\ue000[\w=|-]+\ue001|\d+(?:[.,]\d+)+[^\W_]*|[^\W_]+|[%$€£¥§]")
 
 
 def pre_key(text: str, ctx: DocContext | None = None) -> str:
     """The ladder up to punctuation: markup, URLs, bullets, numbering, quotes, case, release names/dates."""
     text = mask_urls(strip_markup(nfkc(text)))
     text = strip_labels(strip_bullets(strip_emphasis(text)))
-    text = mask_placeholders(unify_chars(text))
+    text = mask_placeholders(mask_copyright(mask_relative_dates(unify_chars(text))))
     if ctx is not None:
         text = ctx.mask(text)
-    return text.lower()
+    return canonical_dates(text).lower()
 
 
 def key_tokens(text: str, ctx: DocContext | None = None) -> list[str]:
@@ -339,6 +496,8 @@ def _ladder(text: str, ctx: DocContext | None) -> Iterator[tuple[str, list[str]]
     """(step, whitespace-split words after the step) for each rung of the ladder, lazily."""
     t = strip_markup(nfkc(text))
     yield "markdown", t.split()
+    t = canonical_urls(t)
+    yield "url_tracking", t.split()
     t = mask_urls(t)
     yield "urls", t.split()
     t = strip_emphasis(t)
@@ -349,12 +508,21 @@ def _ladder(text: str, ctx: DocContext | None) -> Iterator[tuple[str, list[str]]
     yield "numbering", t.split()
     t = unify_chars(t)
     yield "quotes", t.split()
+    t = mask_relative_dates(t)
+    yield "relative_date", t.split()
+    t = mask_copyright(t)
+    yield "copyright_holder", t.split()
     t = mask_placeholders(t)
     yield "placeholder", t.split()
     if ctx is not None:
         yield "release_date", DocContext(release_dates=ctx.release_dates).mask(t).split()
+        if ctx.template_copy:
+            t = mask_template_holders(t)
+            yield "placeholder", t.split()
         t = ctx.mask(t)
         yield "release_version", t.split()
+    t = canonical_dates(t)
+    yield "date_format", t.split()
     t = t.lower()
     yield "case", t.split()
     words = _TOKEN.findall(t)

@@ -247,8 +247,8 @@ def _judge(group: Group, before: _Side, after: _Side, residual: list | None = No
         items = old_items or new_items
         # a list item or table row is content however short: a new sub-processor, cookie or country
         listed = any(_list_like(it, mine) for it in items)
-        if listed and not substantive and any(t not in SENTINELS for t in keys):
-            substantive = True      # a row of numbers ("10,000 | $0.50") is a row too
+        if listed and not substantive and any(t not in SENTINELS for t in keys) and _in_a_kept_list(items, mine):
+            substantive = True      # a row of numbers ("10,000 | $0.50") among rows both versions keep
         if not substantive:
             reasons = _empty_reasons(keys, old_text or new_text or "")
         elif _copyright_only(keys):
@@ -328,6 +328,14 @@ def _list_like(item: Item, side: _Side) -> bool:
         if len(text.split()) > HEADER_LINE_WORDS:
             return False
     return False
+
+
+def _in_a_kept_list(items: list[Item], side: _Side) -> bool:
+    """Whether a clause next to these is a list item or table row both versions have (a table that stays,
+    not a masthead table that one rendering prints and the other does not)."""
+    near = {it.pos + d for it in items for d in (-1, 1)} - {it.pos for it in items}
+    return any(0 <= k < len(side.items) and _list_like(side.items[k], side)
+               and _content(side.items[k].keys) in side.keys_both for k in near)
 
 
 def _copyright_only(keys: list[str]) -> bool:

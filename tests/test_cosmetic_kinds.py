@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from clausewatch.changes import compare
-from clausewatch.changes.cosmetic import canonical_url, canonical_dates, is_copyright_notice
+from clausewatch.changes.cosmetic import canonical_dates, canonical_url, is_copyright_notice
 from tests.test_align import LICENSE, assert_cosmetic, assert_substantive, edited, make, only
 
 TERMS = [

@@ -122,7 +122,8 @@ async def home(datasette, request) -> Response:
         (SELECT max(finished_at) FROM crawl_runs) AS last_crawl""", {})
     changes = await _rows(datasette, """SELECT change_id, document, source, family, change_kind,
         coalesce(new_path, old_path) AS path, old_version_id, new_version_id, new_valid_from, detected_at
-        FROM clause_changes WHERE substantive = 1 AND via_source IS NULL LIMIT 12""")
+        FROM clause_changes WHERE substantive = 1 AND alert = 1 AND via_source IS NULL
+        ORDER BY role = 'context', change_id DESC LIMIT 12""")
     families = await _rows(datasette, """SELECT family, kind, count(*) AS documents,
         group_concat(source_id, ' ') AS sources, max(last_change_at) AS last_change
         FROM sources WHERE active = 1 GROUP BY family, kind ORDER BY kind, family""")

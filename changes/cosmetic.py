@@ -76,9 +76,13 @@ def strip_emphasis(text: str) -> str:
     return _MD_EMPHASIS.sub("", text)
 
 
+_AMPERSAND = re.compile(r"(?<=\w)\s*&\s*(?=\w)|\s&\s")
+
+
 def unify_chars(text: str) -> str:
-    """Curly and straight quotes, dashes and ellipses to one style each."""
-    return nfkc(text).translate(_CHAR_MAP)
+    """Curly and straight quotes, dashes and ellipses to one style each; "&" between words is "and"."""
+    text = nfkc(text).translate(_CHAR_MAP)
+    return _AMPERSAND.sub(" and ", text) if "&" in text else text
 
 
 def strip_bullets(text: str) -> str:
@@ -443,6 +447,7 @@ _VARIANTS = {
     "email": "email", "e-mail": "email", "afterwards": "afterward", "practise": "practice", "practised": "practiced",
     "centre": "center", "centres": "centers", "metre": "meter", "metres": "meters", "fibre": "fiber",
     "litre": "liter", "theatre": "theater", "manoeuvre": "maneuver", "anaesthesia": "anesthesia",
+    "%": "percent",
 }
 _OUR = {"colour", "behaviour", "honour", "favour", "labour", "neighbour", "harbour", "endeavour", "rumour",
         "humour", "vigour", "savour", "flavour", "odour", "armour", "parlour", "valour", "vapour", "candour"}

@@ -71,8 +71,11 @@ def is_typo_fix(a: str, b: str, vocab_old: Counter, vocab_new: Counter) -> bool:
         return True
     if not (a.isalpha() and b.isalpha()) or a in NEGATIONS_MODALS or b in NEGATIONS_MODALS:
         return False
-    if min(len(a), len(b)) < 4 or _inflections(a, b):
+    if _inflections(a, b):
         return False
+    if min(len(a), len(b)) < 4:   # a short word: only two letters swapped ("teh" -> "the")
+        if len(a) != len(b) or sorted(a) != sorted(b) or edit_distance(a, b, 1) != 1:
+            return False
     limit = 2 if min(len(a), len(b)) >= 9 else 1
     if edit_distance(a, b, limit) > limit:
         return False

@@ -256,3 +256,17 @@ def test_negation_in_a_short_stamp_like_line():
     old = [*TERMS, ("¶ 9", "Updated 5 days ago: refunds are available")]
     new = [*TERMS, ("¶ 9", "Updated 6 days ago: refunds are not available")]
     assert_substantive(old, new)
+
+
+def test_short_word_with_two_letters_swapped():
+    old = edited(TERMS, 2, TERMS[2][1].replace("to these Terms", "to teh Terms").replace("to our", "to the our"))
+    new = edited(TERMS, 2, TERMS[2][1].replace("to these Terms", "to the Terms").replace("to our", "to the our"))
+    assert_cosmetic(old, new, "typo")
+
+
+def test_ampersand_and_percent_sign():
+    old = [*TERMS, ("5", "Refunds & credits. We refund 20% of the fee for any month with an outage.")]
+    new = [*TERMS, ("5", "Refunds and credits. We refund 20 percent of the fee for any month with an outage.")]
+    assert_cosmetic(old, new)
+    assert_substantive(old, [*TERMS, ("5", "Refunds and credits. We refund 25 percent of the fee for any month "
+                                           "with an outage.")])

@@ -102,10 +102,11 @@ def compare(old: Sequence[Any], new: Sequence[Any], *, old_text: str | None = No
     ctx = merge_contexts(doc_context(header_texts(old)), doc_context(header_texts(new)))
     ctx.template_copy = template_copy
     ctx.release_dates |= footer_dates(_tail_texts(old)) | footer_dates(_tail_texts(new))
-    before, after = _side(old, ctx, old_text), _side(new, ctx, new_text)
+    before, after = _side(with_headings(old), ctx, old_text), _side(with_headings(new), ctx, new_text)
     before.keys_both = after.keys_both = ({_content(it.keys) for it in before.items}
                                           & {_content(it.keys) for it in after.items}) - {""}
     groups, _ = align_clauses(before.items, after.items)
+    groups = _headings_apart(groups, before, after)
     before.renumbered = after.renumbered = _renumbering(groups, before, after)
     placed = sorted((i, min(g.new)) for g in groups if g.old and g.new and not g.moved for i in g.old)
     judged = []
@@ -117,6 +118,66 @@ def compare(old: Sequence[Any], new: Sequence[Any], *, old_text: str | None = No
     _text_moved_across(judged, {_content(it.keys) for it in before.items}, {_content(it.keys) for it in after.items})
     judged.sort(key=lambda pcr: pcr[0])
     return [c for _, c, _ in judged]
+
+
+@dataclass
+class HeadingClause:
+    """A heading compared as a clause of its own: a renamed heading (or a table row the segmenter took for
+    a heading) is a change of the document, not only of the paths below it."""
+
+    text: str
+    path: str
+    ordinal: int | None = None
+    label: str | None = None
+    heading: str | None = None
+    tags: list = field(default_factory=list)
+    entities: list = field(default_factory=list)
+
+
+def _reworded_heading(items: list[Item], residual: list | None) -> bool:
+    """A heading reworded ("Your Rights" -> "Your Privacy Rights"): headings are for convenience, not terms,
+    unless the words changed are a negation, modal or number, or the "heading" is a table row."""
+    if not all(isinstance(it.clause, HeadingClause) and not _table_row(it) for it in items):
+        return False
+    changed = {t for _, old, new in (residual or []) for t in (*old, *new)}
+    return not any(t in NEGATIONS_MODALS or any(ch.isdigit() for ch in t) for t in changed)
+
+
+def _headings_apart(groups: list[Group], before: _Side, after: _Side) -> list[Group]:
+    """A heading is paired with a heading: a group mixing headings and clauses whose words differ is split,
+    so a heading of one rendering does not become an edit of the clause next to it in the other."""
+    out: list[Group] = []
+    for g in groups:
+        heads = ({isinstance(before.items[i].clause, HeadingClause) for i in g.old}
+                 | {isinstance(after.items[j].clause, HeadingClause) for j in g.new})
+        same = [t for i in sorted(g.old) for t in before.items[i].keys] == \
+            [t for j in sorted(g.new) for t in after.items[j].keys]
+        if not g.old or not g.new or len(heads) == 1 or same:
+            out.append(g)
+            continue
+        for heading in (True, False):
+            old = [i for i in g.old if isinstance(before.items[i].clause, HeadingClause) == heading]
+            new = [j for j in g.new if isinstance(after.items[j].clause, HeadingClause) == heading]
+            if old and new:
+                out.append(Group(old, new, moved=g.moved))
+            else:
+                out += [Group([i], []) for i in old] + [Group([], [j]) for j in new]
+    return out
+
+
+def with_headings(clauses: Sequence[Any]) -> list[Any]:
+    """The clauses with, before each run of clauses under a new nearest heading, that heading."""
+    out: list[Any] = []
+    last = None
+    for clause in clauses:
+        seg = getattr(clause, "segment", clause)
+        heading = getattr(seg, "heading", None)
+        if heading and heading != last:
+            out.append(HeadingClause(text=heading, path=f"{' '.join(heading.split())[:80]} (heading)",
+                                     ordinal=getattr(seg, "ordinal", None)))
+        last = heading
+        out.append(clause)
+    return out
 
 
 def _text_moved_across(judged: list[tuple[Any, Change, list]], old_clauses: set[str], new_clauses: set[str]) -> None:
@@ -245,11 +306,15 @@ def _judge(group: Group, before: _Side, after: _Side, residual: list | None = No
             residual.append(("delete", a, []) if a else ("insert", [], b))
         mine, other = (before, after) if new_items == [] else (after, before)
         items = old_items or new_items
+        if all(isinstance(it.clause, HeadingClause) for it in items) and not any(_table_row(it) for it in items):
+            substantive = False   # a heading added or removed: the clauses below it say whether anything changed
         # a list item or table row is content however short: a new sub-processor, cookie or country
-        listed = any(_list_like(it, mine) for it in items)
-        if listed and not substantive and any(t not in SENTINELS for t in keys) and _in_a_kept_list(items, mine):
+        listed = any(_listed(it, mine) for it in items)
+        if listed and not substantive and any(t not in SENTINELS for t in keys):
             substantive = True      # a row of numbers ("10,000 | $0.50") among rows both versions keep
-        if not substantive:
+        if not substantive and all(isinstance(it.clause, HeadingClause) for it in items):
+            reasons = ["markdown"]
+        elif not substantive:
             reasons = _empty_reasons(keys, old_text or new_text or "")
         elif _copyright_only(keys):
             substantive, reasons = False, ["copyright_holder"]   # a copyright notice line added or removed
@@ -282,6 +347,9 @@ def _judge(group: Group, before: _Side, after: _Side, residual: list | None = No
                                            new_headings=after.headings, residual=residual,
                                            renumbered=before.renumbered, seam_labels=seams, date_line=date_line)
             reasons += extra
+            if substantive and _reworded_heading(old_items + new_items, residual):
+                substantive = False
+                reasons.append("heading")
         if not same_text:
             joined_old, joined_new = " ".join(it.text for it in old_items), " ".join(it.text for it in new_items)
             reasons = [r for r in ladder_reasons(joined_old, joined_new, old_ctx, new_ctx) if r not in reasons] + reasons
@@ -311,16 +379,25 @@ def _table_row(item: Item) -> bool:
     return " | " in item.text or item.text.startswith("|")
 
 
-def _list_like(item: Item, side: _Side) -> bool:
-    """A list item or a table row: numbered or bulleted, a row of cells, or one of the short lines a
-    chapeau ending with a colon introduces ("in the following countries:"). Page furniture (a masthead, a
-    colophon) is none of these."""
+def _listed(item: Item, side: _Side) -> bool:
+    """An item of a list or a row of a table, which is content however short: one of the short lines a
+    chapeau ending with a colon introduces ("in the following countries:"), or a numbered or bulleted item
+    or table row next to an item or row both versions keep. Page furniture (a masthead or colophon line,
+    a masthead table one rendering prints) is neither."""
+    return _introduced(item, side) or (_list_like(item) and _in_a_kept_list([item], side))
+
+
+def _list_like(item: Item) -> bool:
+    """Numbered or bulleted, or a row of cells."""
     seg = getattr(item.clause, "segment", item.clause)
     if getattr(seg, "label", None):
         return True
     last = str(getattr(item.clause, "path", "") or "").rsplit(" > ", 1)[-1]
-    if last.startswith("•") or _table_row(item):
-        return True
+    return last.startswith("•") or _table_row(item)
+
+
+def _introduced(item: Item, side: _Side) -> bool:
+    """One of the short lines after a chapeau ending with a colon."""
     for k in range(item.pos - 1, max(-1, item.pos - 40), -1):
         text = side.items[k].text.rstrip()
         if text.endswith(":"):
@@ -334,7 +411,7 @@ def _in_a_kept_list(items: list[Item], side: _Side) -> bool:
     """Whether a clause next to these is a list item or table row both versions have (a table that stays,
     not a masthead table that one rendering prints and the other does not)."""
     near = {it.pos + d for it in items for d in (-1, 1)} - {it.pos for it in items}
-    return any(0 <= k < len(side.items) and _list_like(side.items[k], side)
+    return any(0 <= k < len(side.items) and _list_like(side.items[k])
                and _content(side.items[k].keys) in side.keys_both for k in near)
 
 

@@ -270,3 +270,29 @@ def test_ampersand_and_percent_sign():
     assert_cosmetic(old, new)
     assert_substantive(old, [*TERMS, ("5", "Refunds and credits. We refund 25 percent of the fee for any month "
                                            "with an outage.")])
+
+
+def with_heading(items, heading_of):
+    clauses = make(items)
+    for k, clause in enumerate(clauses):
+        clause.segment.heading = heading_of(k)
+    return clauses
+
+
+def test_reworded_heading_is_cosmetic_unless_a_term_changes():
+    body = [("1", LICENSE[2][1]), ("2", LICENSE[4][1])]
+    old = with_heading(body, lambda k: "Your Rights" if k == 0 else "Commercial Terms")
+    new = with_heading(body, lambda k: "Your Licence Rights" if k == 0 else "Commercial Terms")
+    change = only(compare(old, new))
+    assert not change.substantive and "heading" in change.cosmetic_reasons
+    denied = with_heading(body, lambda k: "Rights You Do Not Have" if k == 0 else "Commercial Terms")
+    assert any(c.substantive for c in compare(old, denied))
+
+
+def test_table_row_taken_for_a_heading_is_compared():
+    rows = [("¶ 1", "Meta Ads | _fbp | Advertising | 90 Days | Non-Essential"),
+            ("¶ 2", "Meta Ads | _fbc | Advertising | 90 Days | Non-Essential")]
+    old = with_heading(rows, lambda k: "Cloudflare | cf_clearance | Security | 1 year | Essential")
+    new = with_heading(rows, lambda k: "Cloudflare | cf_clearance | Security | 1 year | Non-Essential")
+    found = [c for c in compare(old, new) if c.substantive]
+    assert [c.kind for c in found] == ["modified"]

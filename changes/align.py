@@ -25,16 +25,26 @@ from clausewatch.changes.cosmetic import (
     SENTINELS,
     URL,
     DocContext,
-    capitalised_share,
     collapse,
     doc_context,
     footer_dates,
     is_date_token,
     key_tokens,
     ladder_reasons,
-    mask_urls,
 )
-from clausewatch.changes.judge import NEGATIONS_MODALS, judge_ops
+from clausewatch.changes.edges import (
+    HEADER_LINE_WORDS,
+    HeadingClause,
+    copyright_only,
+    headings_apart,
+    in_footer,
+    in_header,
+    listed,
+    reworded_heading,
+    table_row,
+    with_headings,
+)
+from clausewatch.changes.judge import judge_ops
 from clausewatch.changes.model import Change
 from clausewatch.changes.passes import Group, Item, align_clauses
 from clausewatch.changes.words import word_diff
@@ -43,7 +53,6 @@ ALIGN_VERSION = "3"
 
 HEADER_CLAUSES = 6          # the header zone: at most this many leading clauses,
 HEADER_WORDS = 25           # ... before the first clause longer than this
-HEADER_LINE_WORDS = 12      # an added/removed header line this short is cosmetic ("header")
 MOVED_RUN_WORDS = 4         # words cut from a clause that match a whole clause elsewhere moved, if this many
 
 
@@ -106,7 +115,7 @@ def compare(old: Sequence[Any], new: Sequence[Any], *, old_text: str | None = No
     before.keys_both = after.keys_both = ({_content(it.keys) for it in before.items}
                                           & {_content(it.keys) for it in after.items}) - {""}
     groups, _ = align_clauses(before.items, after.items)
-    groups = _headings_apart(groups, before, after)
+    groups = headings_apart(groups, before, after)
     before.renumbered = after.renumbered = _renumbering(groups, before, after)
     placed = sorted((i, min(g.new)) for g in groups if g.old and g.new and not g.moved for i in g.old)
     judged = []
@@ -118,66 +127,6 @@ def compare(old: Sequence[Any], new: Sequence[Any], *, old_text: str | None = No
     _text_moved_across(judged, {_content(it.keys) for it in before.items}, {_content(it.keys) for it in after.items})
     judged.sort(key=lambda pcr: pcr[0])
     return [c for _, c, _ in judged]
-
-
-@dataclass
-class HeadingClause:
-    """A heading compared as a clause of its own: a renamed heading (or a table row the segmenter took for
-    a heading) is a change of the document, not only of the paths below it."""
-
-    text: str
-    path: str
-    ordinal: int | None = None
-    label: str | None = None
-    heading: str | None = None
-    tags: list = field(default_factory=list)
-    entities: list = field(default_factory=list)
-
-
-def _reworded_heading(items: list[Item], residual: list | None) -> bool:
-    """A heading reworded ("Your Rights" -> "Your Privacy Rights"): headings are for convenience, not terms,
-    unless the words changed are a negation, modal or number, or the "heading" is a table row."""
-    if not all(isinstance(it.clause, HeadingClause) and not _table_row(it) for it in items):
-        return False
-    changed = {t for _, old, new in (residual or []) for t in (*old, *new)}
-    return not any(t in NEGATIONS_MODALS or any(ch.isdigit() for ch in t) for t in changed)
-
-
-def _headings_apart(groups: list[Group], before: _Side, after: _Side) -> list[Group]:
-    """A heading is paired with a heading: a group mixing headings and clauses whose words differ is split,
-    so a heading of one rendering does not become an edit of the clause next to it in the other."""
-    out: list[Group] = []
-    for g in groups:
-        heads = ({isinstance(before.items[i].clause, HeadingClause) for i in g.old}
-                 | {isinstance(after.items[j].clause, HeadingClause) for j in g.new})
-        same = [t for i in sorted(g.old) for t in before.items[i].keys] == \
-            [t for j in sorted(g.new) for t in after.items[j].keys]
-        if not g.old or not g.new or len(heads) == 1 or same:
-            out.append(g)
-            continue
-        for heading in (True, False):
-            old = [i for i in g.old if isinstance(before.items[i].clause, HeadingClause) == heading]
-            new = [j for j in g.new if isinstance(after.items[j].clause, HeadingClause) == heading]
-            if old and new:
-                out.append(Group(old, new, moved=g.moved))
-            else:
-                out += [Group([i], []) for i in old] + [Group([], [j]) for j in new]
-    return out
-
-
-def with_headings(clauses: Sequence[Any]) -> list[Any]:
-    """The clauses with, before each run of clauses under a new nearest heading, that heading."""
-    out: list[Any] = []
-    last = None
-    for clause in clauses:
-        seg = getattr(clause, "segment", clause)
-        heading = getattr(seg, "heading", None)
-        if heading and heading != last:
-            out.append(HeadingClause(text=heading, path=f"{' '.join(heading.split())[:80]} (heading)",
-                                     ordinal=getattr(seg, "ordinal", None)))
-        last = heading
-        out.append(clause)
-    return out
 
 
 def _text_moved_across(judged: list[tuple[Any, Change, list]], old_clauses: set[str], new_clauses: set[str]) -> None:
@@ -306,25 +255,25 @@ def _judge(group: Group, before: _Side, after: _Side, residual: list | None = No
             residual.append(("delete", a, []) if a else ("insert", [], b))
         mine, other = (before, after) if new_items == [] else (after, before)
         items = old_items or new_items
-        if all(isinstance(it.clause, HeadingClause) for it in items) and not any(_table_row(it) for it in items):
+        if all(isinstance(it.clause, HeadingClause) for it in items) and not any(table_row(it) for it in items):
             substantive = False   # a heading added or removed: the clauses below it say whether anything changed
         # a list item or table row is content however short: a new sub-processor, cookie or country
-        listed = any(_listed(it, mine) for it in items)
-        if listed and not substantive and any(t not in SENTINELS for t in keys):
+        in_list = any(listed(it, mine) for it in items)
+        if in_list and not substantive and any(t not in SENTINELS for t in keys):
             substantive = True      # a row of numbers ("10,000 | $0.50") among rows both versions keep
         if not substantive and all(isinstance(it.clause, HeadingClause) for it in items):
             reasons = ["markdown"]
         elif not substantive:
             reasons = _empty_reasons(keys, old_text or new_text or "")
-        elif _copyright_only(keys):
+        elif copyright_only(keys):
             substantive, reasons = False, ["copyright_holder"]   # a copyright notice line added or removed
-        elif f" {' '.join(keys)} " in other.headings and not any(_table_row(it) for it in items):
+        elif f" {' '.join(keys)} " in other.headings and not any(table_row(it) for it in items):
             substantive, reasons = False, ["markdown"]     # the words are a heading in the other document
-        elif not listed and _in_header(items, mine):
+        elif not in_list and in_header(items, mine):
             substantive, reasons = False, ["header"]
-        elif not listed and _in_footer(items, mine):
+        elif not in_list and in_footer(items, mine):
             substantive, reasons = False, ["footer"]
-        elif all(_content(it.keys) in mine.keys_both and (not listed or len(it.keys) > HEADER_LINE_WORDS)
+        elif all(_content(it.keys) in mine.keys_both and (not in_list or len(it.keys) > HEADER_LINE_WORDS)
                  for it in items):
             substantive, reasons = False, ["duplicate"]    # one more copy of a clause both versions have
     else:
@@ -347,7 +296,7 @@ def _judge(group: Group, before: _Side, after: _Side, residual: list | None = No
                                            new_headings=after.headings, residual=residual,
                                            renumbered=before.renumbered, seam_labels=seams, date_line=date_line)
             reasons += extra
-            if substantive and _reworded_heading(old_items + new_items, residual):
+            if substantive and reworded_heading(old_items + new_items, residual):
                 substantive = False
                 reasons.append("heading")
         if not same_text:
@@ -373,79 +322,6 @@ def _judge(group: Group, before: _Side, after: _Side, residual: list | None = No
         old_ordinals=[_ordinal(it) for it in old_items], new_ordinals=[_ordinal(it) for it in new_items],
         similarity=group.similarity,
     )
-
-
-def _table_row(item: Item) -> bool:
-    return " | " in item.text or item.text.startswith("|")
-
-
-def _listed(item: Item, side: _Side) -> bool:
-    """An item of a list or a row of a table, which is content however short: one of the short lines a
-    chapeau ending with a colon introduces ("in the following countries:"), or a numbered or bulleted item
-    or table row next to an item or row both versions keep. Page furniture (a masthead or colophon line,
-    a masthead table one rendering prints) is neither."""
-    return _introduced(item, side) or (_list_like(item) and _in_a_kept_list([item], side))
-
-
-def _list_like(item: Item) -> bool:
-    """Numbered or bulleted, or a row of cells."""
-    seg = getattr(item.clause, "segment", item.clause)
-    if getattr(seg, "label", None):
-        return True
-    last = str(getattr(item.clause, "path", "") or "").rsplit(" > ", 1)[-1]
-    return last.startswith("•") or _table_row(item)
-
-
-def _introduced(item: Item, side: _Side) -> bool:
-    """One of the short lines after a chapeau ending with a colon."""
-    for k in range(item.pos - 1, max(-1, item.pos - 40), -1):
-        text = side.items[k].text.rstrip()
-        if text.endswith(":"):
-            return True
-        if len(text.split()) > HEADER_LINE_WORDS:
-            return False
-    return False
-
-
-def _in_a_kept_list(items: list[Item], side: _Side) -> bool:
-    """Whether a clause next to these is a list item or table row both versions have (a table that stays,
-    not a masthead table that one rendering prints and the other does not)."""
-    near = {it.pos + d for it in items for d in (-1, 1)} - {it.pos for it in items}
-    return any(0 <= k < len(side.items) and _list_like(side.items[k])
-               and _content(side.items[k].keys) in side.keys_both for k in near)
-
-
-def _copyright_only(keys: list[str]) -> bool:
-    return HOLDER in keys and set(keys) <= {"copyright", "c", HOLDER}
-
-
-def _in_header(items: list[Item], side: _Side) -> bool:
-    """A title, masthead, version or date line at the top of a document."""
-    return all(it.pos < side.header_end and _furniture(it) for it in items)
-
-
-def _in_footer(items: list[Item], side: _Side) -> bool:
-    """A colophon line at the end of a document's body (ISSN, ELI, print notice)."""
-    return all(side.footer_start <= it.pos < side.body_end and _furniture(it) for it in items)
-
-
-_WORDS = re.compile(r"[^\W\d_]+")
-_SENTENCE_END = re.compile(r"[a-z][.!?](?:\s|$)")
-
-
-def _furniture(item: Item) -> bool:
-    """Short, no obligation words, not a sentence, and either capitalised like a title or an identifier with
-    a word or three ("ISSN 1977-0677 (electronic edition)", "ELI: http://...")."""
-    if len(item.keys) > HEADER_LINE_WORDS or NEGATIONS_MODALS.intersection(item.keys):
-        return False
-    bare = mask_urls(item.text).replace(URL, " ")
-    if _SENTENCE_END.search(bare):
-        return False
-    words = _WORDS.findall(bare)
-    if not words:
-        return True
-    identifier = any(t in SENTINELS or any(ch.isdigit() for ch in t) for t in item.keys)
-    return capitalised_share(bare) >= 0.6 or (identifier and len(words) <= 3)
 
 
 def _has_words(keys: list[str]) -> bool:

@@ -8,7 +8,6 @@ in ``changes.judge``. Pure: no I/O.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from collections import Counter
@@ -16,20 +15,31 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-URL, DATE, RELEASE, PLACEHOLDER = "\ue000url\ue001", "\ue000date\ue001", "\ue000release\ue001", "\ue000placeholder\ue001"
-RELDATE, HOLDER = "\ue000reldate\ue001", "\ue000holder\ue001"
-SENTINELS = {URL, DATE, RELEASE, PLACEHOLDER, RELDATE, HOLDER}
-# a written date, normalised: "\ue000=2025-08-28\ue001"; a numeric date with two readings (08/09/2025) keeps
-# both: "\ue000=2025-08-09|2025-09-08\ue001"
-DATE_TOKEN = "\ue000="
+from clausewatch.changes.notices import is_copyright_notice, mask_copyright, mask_template_holders
+from clausewatch.changes.sentinels import (
+    DATE,
+    DATE_TOKEN,
+    HOLDER,
+    PLACEHOLDER,
+    RELDATE,
+    RELEASE,
+    SENTINELS,
+    URL,
+    date_readings,
+    is_date_token,
+)
+from clausewatch.changes.stamps import (
+    DATE_LINE,
+    DATE_PATTERN,
+    canonical_dates,
+    find_dates,
+    footer_dates,
+    mask_relative_dates,
+)
 
-
-def is_date_token(token: str) -> bool:
-    return token.startswith(DATE_TOKEN)
-
-
-def date_readings(token: str) -> set[str]:
-    return set(token[len(DATE_TOKEN):-1].split("|")) if is_date_token(token) else set()
+__all__ = ["DATE", "DATE_TOKEN", "HOLDER", "PLACEHOLDER", "RELDATE", "RELEASE", "SENTINELS", "URL", "canonical_dates",
+           "date_readings", "find_dates", "footer_dates", "is_copyright_notice", "is_date_token", "mask_copyright",
+           "mask_relative_dates", "mask_template_holders"]
 
 # ------------------------------------------------------------------ markup, characters, bullets
 
@@ -161,154 +171,7 @@ def mask_placeholders(text: str) -> str:
     return _PLACEHOLDER.sub(f" {PLACEHOLDER} ", text)
 
 
-# A copyright notice line: "Copyright (c) 2023 DeepSeek", "© 2024 Acme, Inc. All rights reserved.", several in
-# a row. The holder is who owns the copy, not a term of the licence: copies of one template differ there.
-_NOTICE = (r"(?:copyright|\(c\)|©)(?:\s*(?:\(c\)|©|copyright))*\s*"
-           r"(?:\d{4}(?:\s*[-,/]\s*(?:\d{4}|present))*\s*,?\s*)?"
-           r"(?P<holder>[^;\n]{1,120}?)\s*[.,]?\s*(?:all\s+rights\s+reserved\.?\s*)?")
-_NOTICE_RE = re.compile(_NOTICE, re.I)
-_NOTICES = re.compile(rf"^\s*(?:{_NOTICE.replace('(?P<holder>', '(?:')})+$", re.I)
-_NOTICE_START = re.compile(r"(?:copyright|©|\(c\))(?:\s*(?:\(c\)|©|copyright))*", re.I)
-_NOTICE_WORDS = {"copyright", "c", "all", "rights", "reserved", "present"}
-_NOT_HOLDER = {"may", "must", "shall", "not", "will", "licensed", "license", "licence", "licenses", "permission",
-               "permitted", "granted", "grant", "subject", "terms", "under", "use", "provided", "notice", "notices",
-               "included", "retain", "above", "this", "following", "conditions", "software", "all"}
-
-
-def is_copyright_notice(text: str) -> bool:
-    """Whether ``text`` is only copyright notices (holder and years), not a clause about copyright."""
-    if len(text.split()) > 40 or not _NOTICES.match(text):
-        return False
-    notices = len(_NOTICE_START.findall(text))
-    words = [w for w in _WORD.findall(text.lower()) if w not in _NOTICE_WORDS]
-    return not _NOT_HOLDER.intersection(words) and len(words) <= 12 * max(notices, 1)
-
-
-def mask_copyright(text: str) -> str:
-    """A copyright notice line as ``copyright HOLDER``: who holds it and since when are not licence terms."""
-    if "opyright" not in text and "©" not in text and "(c)" not in text.lower():
-        return text
-    if not is_copyright_notice(text):
-        return text
-    return f"copyright {HOLDER}"
-
-
-# In a copy of a template licence (MIT, BSD, ISC), the template's generic holder ("the authors or copyright
-# holders", "the copyright holder") is a placeholder the copy may fill with a name.
-_GENERIC_HOLDER = (r"(?:the\s+)?(?:authors?|copyright\s+(?:holders?|owners?))")
-_TEMPLATE_HOLDERS = re.compile(rf"\b{_GENERIC_HOLDER}(?:\s+(?:and/or|or|and)\s+{_GENERIC_HOLDER})*\b", re.I)
-
-
-def mask_template_holders(text: str) -> str:
-    return _TEMPLATE_HOLDERS.sub(f" {PLACEHOLDER} ", text)
-
-
-# ------------------------------------------------------------------ relative dates
-
-# "Updated 5 days ago", "last edited 3 weeks ago", "Posted yesterday", "4 min read": when the page was looked
-# at, not what it says. Only as a time stamp: after an update word, or as (nearly) the whole line, so a
-# retention period ("data collected more than 30 days ago") stays a term.
-_REL_NUM = r"(?:\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a\s+few|few|several)"
-_REL_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?)"
-_RELATIVE = re.compile(rf"\b(?:(?:about|over|almost|nearly|around|less\s+than)\s+)?{_REL_NUM}\s+{_REL_UNIT}\s+ago\b"
-                       r"|\bjust\s+now\b|\bmoments?\s+ago\b|\b(?:today|yesterday)\b"
-                       r"|\b\d{1,3}\s*(?:-\s*)?min(?:ute)?s?\s+read\b", re.I)
-_STAMP_WORDS = (r"(?:updated|edited|modified|revised|changed|posted|published|reviewed|created|saved|"
-                r"refreshed|fetched|retrieved|accessed)")
-_STAMP_BEFORE = re.compile(rf"\b{_STAMP_WORDS}\b\W{{0,3}}(?:(?:on|at|about)\W+)?$", re.I)
-_STAMP_LINE_WORDS = 8
-
-
-def mask_relative_dates(text: str) -> str:
-    lowered = text.lower()
-    if not any(w in lowered for w in ("ago", "now", "today", "yesterday", "read")):
-        return text
-    short = len(text.split()) <= _STAMP_LINE_WORDS
-
-    def repl(m: re.Match) -> str:
-        word = m.group(0).lower()
-        if word.endswith("read") or word.endswith("ago") or word.endswith("now"):
-            stamp = short or bool(_STAMP_BEFORE.search(text[max(0, m.start() - 40):m.start()]))
-        else:   # today / yesterday only right after an update word
-            stamp = bool(_STAMP_BEFORE.search(text[max(0, m.start() - 40):m.start()]))
-        return f" {RELDATE} " if stamp else m.group(0)
-
-    return _RELATIVE.sub(repl, text)
-
-
-# ------------------------------------------------------------------ dates and the document's own release
-
-_MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december"], 1)}
-_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
-_MONTHS["sept"] = 9
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
-_DATE = re.compile(
-    rf"(?P<a>\b{_WEEKDAY}(?P<am>{_MONTH_RE})\.?\s+(?P<ad>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<ay>\d{{4}}))"
-    rf"|(?P<b>\b{_WEEKDAY}(?:the\s+)?(?P<bd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<bm>{_MONTH_RE})\.?,?\s+"
-    r"(?P<by>\d{4}))"
-    r"|(?P<c>\b(?P<cy>\d{4})(?P<cs>[-/.])(?P<cm>\d{1,2})(?P=cs)(?P<cd>\d{1,2})(?![\d.]))"
-    r"|(?P<d>\b(?P<dd>\d{1,2})(?P<ds>[./-])(?P<dm>\d{1,2})(?P=ds)(?P<dy>\d{4})(?!\d))"
-    rf"|(?P<e>\b(?P<em>{_MONTH_RE})\.?,?\s+(?P<ey>\d{{4}}))", re.I)
-
-
-def _iso(y: int, m: int, d: int) -> str | None:
-    try:
-        return dt.date(y, m, d).isoformat()
-    except ValueError:
-        return None
-
-
-def _date_values(m: re.Match) -> list[str]:
-    """The ISO readings of a date match: one, or two for a numeric date both of whose first numbers could be
-    the month (08/09/2025: 8 September or August 9), none for an impossible date."""
-    if m.group("a"):
-        values = [_iso(int(m["ay"]), _MONTHS[m["am"].lower()], int(m["ad"]))]
-    elif m.group("b"):
-        values = [_iso(int(m["by"]), _MONTHS[m["bm"].lower()], int(m["bd"]))]
-    elif m.group("c"):
-        values = [_iso(int(m["cy"]), int(m["cm"]), int(m["cd"]))]
-    elif m.group("d"):
-        first, second, year = int(m["dd"]), int(m["dm"]), int(m["dy"])
-        values = [_iso(year, second, first), _iso(year, first, second)]   # day first, then month first
-    else:
-        return [f"{int(m['ey']):04d}-{_MONTHS[m['em'].lower()]:02d}"]
-    return sorted({v for v in values if v})
-
-
-def _date_value(m: re.Match) -> str | None:
-    values = _date_values(m)
-    return values[0] if values else None
-
-
-_YEARISH = re.compile(r"\d{4}")
-
-
-def find_dates(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, ISO value) of every date written in ``text``."""
-    out: list[tuple[int, int, str]] = []
-    if not _YEARISH.search(text):   # every date pattern has a four-digit year
-        return out
-    for m in _DATE.finditer(text):
-        for value in _date_values(m):
-            out.append((m.start(), m.end(), value))
-    return out
-
-
-def canonical_dates(text: str) -> str:
-    """Every written date as one token of its value: "August 28, 2025", "28 August 2025", "2025-08-28" and
-    "28/08/2025" are the same token; "08/09/2025" keeps both readings."""
-    if not _YEARISH.search(text):
-        return text
-
-    def repl(m: re.Match) -> str:
-        values = _date_values(m)
-        return f" {DATE_TOKEN}{'|'.join(values)}\ue001 " if values else m.group(0)
-
-    return _DATE.sub(repl, text)
-
+# ------------------------------------------------------------------ the document's own release
 
 _VERSION = re.compile(r"(?<![\w.])(v?\d{1,2}(?:\.\d{1,3}){0,3}[a-z]?)(?![\w]|[.,]\d)", re.I)
 _NAME_WORDS = re.compile(r"((?:[A-Za-z][\w'-]*[\s-]+){1,3})$")
@@ -374,9 +237,9 @@ def doc_context(header_texts: Iterable[str]) -> DocContext:
     ctx = DocContext()
     for raw in header_texts:
         text = unify_chars(strip_emphasis(strip_markup(raw)))
-        if len(text.split()) <= 12 or _DATE_LINE.search(text):
+        if len(text.split()) <= 12 or DATE_LINE.search(text):
             ctx.release_dates.update(value for _, _, value in find_dates(text))
-        text = _DATE.sub(" ", text)
+        text = DATE_PATTERN.sub(" ", text)
         text = _URL.sub(" ", text)
         if capitalised_share(text) < 0.6:   # a sentence ("Give 3 days notice"), not a title
             continue
@@ -419,20 +282,6 @@ def capitalised_share(text: str) -> float:
 
 
 _ATTACHED_VERSION = re.compile(r"(?<![\w.-])([A-Z][A-Za-z]{1,20})-?(\d{1,2}(?:\.\d{1,3}){0,3})(?![\w]|[.,]\d)")
-_DATE_LINE = re.compile(r"(?i)\b(?:updated|modified|revised|effective|version|release[sd]?|dated?|published)\b")
-
-
-def footer_dates(texts: Iterable[str]) -> set[str]:
-    """Dates of "Last updated: ..." lines at the end of a document: its release dates too. A line, not a
-    sentence that mentions a date ("from the date we tell you"): short, or saying so in its first words."""
-    out: set[str] = set()
-    for text in texts:
-        words = text.split()
-        if _DATE_LINE.search(text) and (len(words) <= 12 or _DATE_LINE.search(" ".join(words[:4]))):
-            out.update(value for _, _, value in find_dates(text))
-    return out
-
-
 # ------------------------------------------------------------------ spelling
 
 _VARIANTS = {

@@ -117,7 +117,9 @@ _URL = re.compile(
     # a URL broken over two lines of a PDF ("http://data.europa. eu/eli/...") continues after "." or "/"
     r"(?:https?://|ftp://|www\.)[^\s<>\"'“”‘’]+(?:(?<=[./])\s(?=[^\s<>\"'“”‘’]*/)[^\s<>\"'“”‘’]+)*"
     r"|(?:mailto:)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    rf"|(?<![\w@/.-])(?:[a-z0-9-]+\.)+(?:{_TLDS})(?:/[^\s<>\"'“”‘’]*)?(?![\w-])", re.I)
+    rf"|(?<![\w@/.-])(?:[a-z0-9-]+\.)+(?:{_TLDS})(?:/[^\s<>\"'“”‘’]*)?(?![\w-])"
+    # the target of a relative or in-page link, as strip_markup prints it: "Privacy Policy (/legal/privacy)"
+    r"|(?<=\()(?:\.{0,2}/|#)[^\s<>()\"'“”‘’]*(?=\))", re.I)
 _URL_TRAIL = ".,;:!?)]}'\""
 _PLACEHOLDER = re.compile(
     r"[\[<{]\s*(?:[A-Za-z]+\s+){0,5}?(?:yyyy|year|name|owner|holders?|author|fullname|company|organi[sz]ation|"

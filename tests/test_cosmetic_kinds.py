@@ -296,3 +296,9 @@ def test_table_row_taken_for_a_heading_is_compared():
     new = with_heading(rows, lambda k: "Cloudflare | cf_clearance | Security | 1 year | Non-Essential")
     found = [c for c in compare(old, new) if c.substantive]
     assert [c.kind for c in found] == ["modified"]
+
+
+def test_relative_and_in_page_link_targets_are_urls():
+    old = [("1", "Read our [Privacy Policy](/legal/privacy) and the [list of cookies](#list-of-cookies).")]
+    new = [("1", "Read our [Privacy Policy](/policies/privacy-2) and the [list of cookies](#h.3xk2).")]
+    assert_cosmetic(old, new, "urls")

@@ -111,7 +111,8 @@ def compare(old: Sequence[Any], new: Sequence[Any], *, old_text: str | None = No
     ctx = merge_contexts(doc_context(header_texts(old)), doc_context(header_texts(new)))
     ctx.template_copy = template_copy
     ctx.release_dates |= footer_dates(_tail_texts(old)) | footer_dates(_tail_texts(new))
-    before, after = _side(with_headings(old), ctx, old_text), _side(with_headings(new), ctx, new_text)
+    before = _side(with_headings(old, old_text), ctx, old_text)
+    after = _side(with_headings(new, new_text), ctx, new_text)
     before.keys_both = after.keys_both = ({_content(it.keys) for it in before.items}
                                           & {_content(it.keys) for it in after.items}) - {""}
     groups, _ = align_clauses(before.items, after.items)
@@ -119,14 +120,51 @@ def compare(old: Sequence[Any], new: Sequence[Any], *, old_text: str | None = No
     before.renumbered = after.renumbered = _renumbering(groups, before, after)
     placed = sorted((i, min(g.new)) for g in groups if g.old and g.new and not g.moved for i in g.old)
     judged = []
+    by_change: dict[int, Group] = {}
     for group in groups:
         residual: list = []
         change = _judge(group, before, after, residual)
         if change is not None:
             judged.append((_position(group, placed), change, residual))
+            by_change[id(change)] = group
     _text_moved_across(judged, {_content(it.keys) for it in before.items}, {_content(it.keys) for it in after.items})
     judged.sort(key=lambda pcr: pcr[0])
+    _boundaries_moved([(c, by_change[id(c)]) for _, c, _ in judged], before, after)
     return [c for _, c, _ in judged]
+
+
+_LABEL_TOKEN = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*|[a-z]|[ivxlc]{1,6})$")
+
+
+def _boundaries_moved(changes: list[tuple[Change, Group]], before: _Side, after: _Side) -> None:
+    """Neighbouring edited clauses whose words only moved across their boundaries (a paragraph re-wrapped,
+    a sentence carried into the next clause) are re-layout: judged together, they are cosmetic, also when
+    all that is left is a list label carried over the edge of the run ("h.")."""
+    run: list[tuple[Change, Group]] = []
+
+    def flush() -> None:
+        if len(run) >= 2:
+            union = Group(sorted(i for _, g in run for i in g.old), sorted(j for _, g in run for j in g.new))
+            left: list = []
+            joined = _judge(union, before, after, left)
+            labels_only = all(len(o + n) <= 2 and all(_LABEL_TOKEN.match(t) for t in o + n) for _, o, n in left)
+            if joined is not None and (not joined.substantive or labels_only):
+                for change, _ in run:
+                    change.substantive = False
+                    change.cosmetic_reasons = list(dict.fromkeys([*joined.cosmetic_reasons, "whitespace"]))
+        run.clear()
+
+    for change, group in changes:
+        editable = bool(change.substantive and group.old and group.new and not group.moved)
+        follows = editable and bool(run) and min(group.old) == max(run[-1][1].old) + 1 \
+            and min(group.new) == max(run[-1][1].new) + 1
+        if editable and follows:
+            run.append((change, group))
+            continue
+        flush()
+        if editable:
+            run.append((change, group))
+    flush()
 
 
 def _text_moved_across(judged: list[tuple[Any, Change, list]], old_clauses: set[str], new_clauses: set[str]) -> None:

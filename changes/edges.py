@@ -40,9 +40,10 @@ class HeadingClause:
 
 def reworded_heading(items: list[Item], residual: list | None) -> bool:
     """A heading reworded ("Your Rights" -> "Your Privacy Rights"): headings are for convenience, not terms,
-    unless the words changed are a negation, modal or number, or the "heading" is a table row."""
-    if not all(isinstance(it.clause, HeadingClause) and not table_row(it) for it in items):
-        return False
+    unless the words changed are a negation, modal or number, or the "heading" is a table row or a sentence."""
+    if not all(isinstance(it.clause, HeadingClause) and not table_row(it) and len(it.keys) <= HEADER_LINE_WORDS
+               and not _SENTENCE_END.search(it.text) for it in items):
+        return False   # a "heading" that is a sentence ("## The license must allow ...") is a term
     changed = {t for _, old, new in (residual or []) for t in (*old, *new)}
     return not any(t in NEGATIONS_MODALS or any(ch.isdigit() for ch in t) for t in changed)
 
@@ -69,19 +70,40 @@ def headings_apart(groups: list[Group], before: Any, after: Any) -> list[Group]:
     return out
 
 
-def with_headings(clauses: Sequence[Any]) -> list[Any]:
-    """The clauses with, before each run of clauses under a new nearest heading, that heading."""
+_MD_HEADING = re.compile(r"(?m)^#{1,6}[ \t]+(.+?)[ \t#]*$")
+
+
+def _heading_key(text: str) -> str:
+    return " ".join(text.replace("#", " ").replace("*", " ").split()).lower()
+
+
+def with_headings(clauses: Sequence[Any], text: str | None = None) -> list[Any]:
+    """The clauses with their headings as clauses of their own, in document order: every Markdown heading
+    line of the analysed ``text`` (also one with no clause under it: a definition written as a list of
+    headings), and before each run of clauses under a new nearest heading, that heading."""
+    marks = [(m.start(), m.group(1)) for m in _MD_HEADING.finditer(text or "")]
     out: list[Any] = []
     last = None
+    k = 0
     for clause in clauses:
         seg = getattr(clause, "segment", clause)
+        start = getattr(seg, "start", None)
+        just: set[str] = set()
+        while k < len(marks) and isinstance(start, int) and marks[k][0] <= start:
+            out.append(_heading_item(marks[k][1], getattr(seg, "ordinal", None)))
+            just.add(_heading_key(marks[k][1]))
+            k += 1
         heading = getattr(seg, "heading", None)
-        if heading and heading != last:
-            out.append(HeadingClause(text=heading, path=f"{' '.join(heading.split())[:80]} (heading)",
-                                     ordinal=getattr(seg, "ordinal", None)))
+        if heading and heading != last and _heading_key(heading) not in just:
+            out.append(_heading_item(heading, getattr(seg, "ordinal", None)))
         last = heading
         out.append(clause)
+    out += [_heading_item(h, None) for _, h in marks[k:]]
     return out
+
+
+def _heading_item(heading: str, ordinal: int | None) -> HeadingClause:
+    return HeadingClause(text=heading, path=f"{' '.join(heading.split())[:80]} (heading)", ordinal=ordinal)
 
 
 # ------------------------------------------------------------------ lists, tables, furniture

@@ -302,3 +302,28 @@ def test_relative_and_in_page_link_targets_are_urls():
     old = [("1", "Read our [Privacy Policy](/legal/privacy) and the [list of cookies](#list-of-cookies).")]
     new = [("1", "Read our [Privacy Policy](/policies/privacy-2) and the [list of cookies](#h.3xk2).")]
     assert_cosmetic(old, new, "urls")
+
+
+def test_terms_written_as_headings_are_terms():
+    text_old = ("# The Definition\n\n## The license must allow all recipients to use the models for any purpose.\n"
+                "## The license must not discriminate against any user, industry, or purpose.\n")
+    text_new = text_old.replace("for any purpose.", "for research purposes only.")
+    old, new = make([("¶ 1", "This is a definition of open models.")]), make([("¶ 1", "This is a definition of open models.")])
+    for clauses, text in ((old, text_old), (new, text_new)):
+        clauses[0].segment.start = len(text)
+    found = [c for c in compare(old, new, old_text=text_old, new_text=text_new) if c.substantive]
+    assert [c.kind for c in found] == ["modified"] and "research" in found[0].new_text
+
+
+def test_words_carried_across_clause_boundaries_are_relayout():
+    first = ("Grant. You may use, copy and modify the Materials for any purpose, subject to the conditions of "
+             "this Agreement and to the Acceptable Use Policy.")
+    second = ("Attribution. You must keep every copyright notice of the Materials in each copy you distribute, "
+              "and you must give recipients a copy of this Agreement.")
+    third = ("Termination. This Agreement ends automatically if you breach it, and sections 3 to 6 survive "
+             "its termination.")
+    old = [("1", first + " Redistribution is allowed."), ("2", second), ("3", third)]
+    new = [("1", first), ("2", "Redistribution is allowed. " + second), ("3", third)]
+    assert_cosmetic(old, new)
+    changed = [("1", first), ("2", "Redistribution is not allowed. " + second), ("3", third)]
+    assert_substantive(old, changed)

@@ -39,6 +39,7 @@ from clausewatch.changes.edges import (
     headings_apart,
     in_footer,
     in_header,
+    list_like,
     listed,
     reworded_heading,
     table_row,
@@ -115,6 +116,8 @@ def compare(old: Sequence[Any], new: Sequence[Any], *, old_text: str | None = No
     after = _side(with_headings(new, new_text), ctx, new_text)
     before.keys_both = after.keys_both = ({_content(it.keys) for it in before.items}
                                           & {_content(it.keys) for it in after.items}) - {""}
+    before.list_both = after.list_both = ({_content(it.keys) for it in before.items if list_like(it)}
+                                          & {_content(it.keys) for it in after.items if list_like(it)}) - {""}
     groups, _ = align_clauses(before.items, after.items)
     groups = headings_apart(groups, before, after)
     before.renumbered = after.renumbered = _renumbering(groups, before, after)
@@ -229,6 +232,7 @@ class _Side:
     footer_start: int   # clauses from here to body_end are its colophon (ISSN, ELI, print lines)
     body_end: int       # the trailing notes, if any, start here
     keys_both: set[str] = field(default_factory=set)   # clause texts found in both documents
+    list_both: set[str] = field(default_factory=set)   # list items and table rows found in both documents
     renumbered: dict[str, str] = field(default_factory=dict)   # old section number -> new one
 
 

@@ -141,11 +141,11 @@ def introduced(item: Item, side: Any) -> bool:
 
 
 def in_a_kept_list(items: list[Item], side: Any) -> bool:
-    """Whether a clause next to these is a list item or table row both versions have (a table that stays,
-    not a masthead table that one rendering prints and the other does not)."""
+    """Whether a clause next to these is a list item or table row that both versions have as a list item or
+    row (a table that stays, not a masthead table that one rendering prints and the other does not)."""
     near = {it.pos + d for it in items for d in (-1, 1)} - {it.pos for it in items}
     return any(0 <= k < len(side.items) and list_like(side.items[k])
-               and _content(side.items[k].keys) in side.keys_both for k in near)
+               and _content(side.items[k].keys) in side.list_both for k in near)
 
 
 def copyright_only(keys: list[str]) -> bool:

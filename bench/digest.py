@@ -85,7 +85,7 @@ def build(public: Path, private: Path, subscribers: int, changes: int) -> None:
                 "new_version_id": vids[1], "kind": "modified", "old_path": f"{i + 1}", "new_path": f"{i + 1}",
                 "old_text": old_clause.format(n=i), "new_text": new_clause.format(n=i), "substantive": 1,
                 "tags_added": "[]", "tags_removed": "[]", "entity_changes": "[]", "word_diff": "[]",
-                "detected_at": now_iso(), "detector_version": "bench"})
+                "detected_at": now_iso(), "detector_version": "bench", "alert": 1})
     pdb = connect_private(private)
     now = now_iso()
     with pdb.atomic():

@@ -18,29 +18,42 @@ from typing import Any
 
 from clausewatch.changes.cosmetic import (
     DATE,
+    HOLDER,
     PLACEHOLDER,
+    RELDATE,
     RELEASE,
     SENTINELS,
     URL,
     DocContext,
-    capitalised_share,
     collapse,
     doc_context,
     footer_dates,
+    is_date_token,
     key_tokens,
     ladder_reasons,
-    mask_urls,
 )
-from clausewatch.changes.judge import NEGATIONS_MODALS, judge_ops
+from clausewatch.changes.edges import (
+    HEADER_LINE_WORDS,
+    HeadingClause,
+    copyright_only,
+    headings_apart,
+    in_footer,
+    in_header,
+    list_like,
+    listed,
+    reworded_heading,
+    table_row,
+    with_headings,
+)
+from clausewatch.changes.judge import judge_ops
 from clausewatch.changes.model import Change
 from clausewatch.changes.passes import Group, Item, align_clauses
 from clausewatch.changes.words import word_diff
 
-ALIGN_VERSION = "2"
+ALIGN_VERSION = "3"
 
 HEADER_CLAUSES = 6          # the header zone: at most this many leading clauses,
 HEADER_WORDS = 25           # ... before the first clause longer than this
-HEADER_LINE_WORDS = 12      # an added/removed header line this short is cosmetic ("header")
 MOVED_RUN_WORDS = 4         # words cut from a clause that match a whole clause elsewhere moved, if this many
 
 
@@ -87,30 +100,74 @@ def _tail_texts(clauses: Sequence[Any], limit: int = 3, max_words: int = 25) -> 
 
 
 def compare(old: Sequence[Any], new: Sequence[Any], *, old_text: str | None = None,
-            new_text: str | None = None) -> list[Change]:
+            new_text: str | None = None, template_copy: bool = False) -> list[Change]:
     """The changes from the clauses ``old`` to the clauses ``new`` (``nlp.Clause`` objects), in document order.
 
     Unchanged clauses (same text, or only renumbered in place) produce no change. ``old_text`` and
     ``new_text``, the analysed texts, are optional: their Markdown headings tell words that moved
     between a heading and a clause (an HTML heading that a PDF prints as a paragraph).
+    ``template_copy``: the two texts are a template licence and a copy of it (or two copies): the
+    template's generic holder ("the authors or copyright holders") is a placeholder a copy may fill in.
     """
     ctx = merge_contexts(doc_context(header_texts(old)), doc_context(header_texts(new)))
+    ctx.template_copy = template_copy
     ctx.release_dates |= footer_dates(_tail_texts(old)) | footer_dates(_tail_texts(new))
-    before, after = _side(old, ctx, old_text), _side(new, ctx, new_text)
+    before = _side(with_headings(old, old_text), ctx, old_text)
+    after = _side(with_headings(new, new_text), ctx, new_text)
     before.keys_both = after.keys_both = ({_content(it.keys) for it in before.items}
                                           & {_content(it.keys) for it in after.items}) - {""}
+    before.list_both = after.list_both = ({_content(it.keys) for it in before.items if list_like(it)}
+                                          & {_content(it.keys) for it in after.items if list_like(it)}) - {""}
     groups, _ = align_clauses(before.items, after.items)
+    groups = headings_apart(groups, before, after)
     before.renumbered = after.renumbered = _renumbering(groups, before, after)
     placed = sorted((i, min(g.new)) for g in groups if g.old and g.new and not g.moved for i in g.old)
     judged = []
+    by_change: dict[int, Group] = {}
     for group in groups:
         residual: list = []
         change = _judge(group, before, after, residual)
         if change is not None:
             judged.append((_position(group, placed), change, residual))
+            by_change[id(change)] = group
     _text_moved_across(judged, {_content(it.keys) for it in before.items}, {_content(it.keys) for it in after.items})
     judged.sort(key=lambda pcr: pcr[0])
+    _boundaries_moved([(c, by_change[id(c)]) for _, c, _ in judged], before, after)
     return [c for _, c, _ in judged]
+
+
+_LABEL_TOKEN = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*|[a-z]|[ivxlc]{1,6})$")
+
+
+def _boundaries_moved(changes: list[tuple[Change, Group]], before: _Side, after: _Side) -> None:
+    """Neighbouring edited clauses whose words only moved across their boundaries (a paragraph re-wrapped,
+    a sentence carried into the next clause) are re-layout: judged together, they are cosmetic, also when
+    all that is left is a list label carried over the edge of the run ("h.")."""
+    run: list[tuple[Change, Group]] = []
+
+    def flush() -> None:
+        if len(run) >= 2:
+            union = Group(sorted(i for _, g in run for i in g.old), sorted(j for _, g in run for j in g.new))
+            left: list = []
+            joined = _judge(union, before, after, left)
+            labels_only = all(len(o + n) <= 2 and all(_LABEL_TOKEN.match(t) for t in o + n) for _, o, n in left)
+            if joined is not None and (not joined.substantive or labels_only):
+                for change, _ in run:
+                    change.substantive = False
+                    change.cosmetic_reasons = list(dict.fromkeys([*joined.cosmetic_reasons, "whitespace"]))
+        run.clear()
+
+    for change, group in changes:
+        editable = bool(change.substantive and group.old and group.new and not group.moved)
+        follows = editable and bool(run) and min(group.old) == max(run[-1][1].old) + 1 \
+            and min(group.new) == max(run[-1][1].new) + 1
+        if editable and follows:
+            run.append((change, group))
+            continue
+        flush()
+        if editable:
+            run.append((change, group))
+    flush()
 
 
 def _text_moved_across(judged: list[tuple[Any, Change, list]], old_clauses: set[str], new_clauses: set[str]) -> None:
@@ -175,6 +232,7 @@ class _Side:
     footer_start: int   # clauses from here to body_end are its colophon (ISSN, ELI, print lines)
     body_end: int       # the trailing notes, if any, start here
     keys_both: set[str] = field(default_factory=set)   # clause texts found in both documents
+    list_both: set[str] = field(default_factory=set)   # list items and table rows found in both documents
     renumbered: dict[str, str] = field(default_factory=dict)   # old section number -> new one
 
 
@@ -238,15 +296,27 @@ def _judge(group: Group, before: _Side, after: _Side, residual: list | None = No
         if residual is not None:
             residual.append(("delete", a, []) if a else ("insert", [], b))
         mine, other = (before, after) if new_items == [] else (after, before)
-        if not substantive:
+        items = old_items or new_items
+        if all(isinstance(it.clause, HeadingClause) for it in items) and not any(table_row(it) for it in items):
+            substantive = False   # a heading added or removed: the clauses below it say whether anything changed
+        # a list item or table row is content however short: a new sub-processor, cookie or country
+        in_list = any(listed(it, mine) for it in items)
+        if in_list and not substantive and any(t not in SENTINELS for t in keys):
+            substantive = True      # a row of numbers ("10,000 | $0.50") among rows both versions keep
+        if not substantive and all(isinstance(it.clause, HeadingClause) for it in items):
+            reasons = ["markdown"]
+        elif not substantive:
             reasons = _empty_reasons(keys, old_text or new_text or "")
-        elif f" {' '.join(keys)} " in other.headings:
+        elif copyright_only(keys):
+            substantive, reasons = False, ["copyright_holder"]   # a copyright notice line added or removed
+        elif f" {' '.join(keys)} " in other.headings and not any(table_row(it) for it in items):
             substantive, reasons = False, ["markdown"]     # the words are a heading in the other document
-        elif _in_header((old_items or new_items), mine):
+        elif not in_list and in_header(items, mine):
             substantive, reasons = False, ["header"]
-        elif _in_footer((old_items or new_items), mine):
+        elif not in_list and in_footer(items, mine):
             substantive, reasons = False, ["footer"]
-        elif all(_content(it.keys) in mine.keys_both for it in (old_items or new_items)):
+        elif all(_content(it.keys) in mine.keys_both and (not in_list or len(it.keys) > HEADER_LINE_WORDS)
+                 for it in items):
             substantive, reasons = False, ["duplicate"]    # one more copy of a clause both versions have
     else:
         regrouped = len(old_items) != 1 or len(new_items) != 1
@@ -261,11 +331,16 @@ def _judge(group: Group, before: _Side, after: _Side, residual: list | None = No
             copyright_notice = any("copyright" in t or "©" in t for t in (old_text.lower(), new_text.lower()))
             # clauses merged into one (or one split in several) keep their numbers inline at the seams
             seams = {t for it in (*old_items[1:], *new_items[1:]) for t in key_tokens(_label(it.clause) or "")}
+            date_line = (len(a) <= HEADER_LINE_WORDS and len(b) <= HEADER_LINE_WORDS
+                         and bool({DATE, RELDATE} & set(a)) and bool({DATE, RELDATE} & set(b)))
             substantive, extra = judge_ops(a, b, ops, vocab_old=before.vocab, vocab_new=after.vocab,
                                            copyright_notice=copyright_notice, old_headings=before.headings,
                                            new_headings=after.headings, residual=residual,
-                                           renumbered=before.renumbered, seam_labels=seams)
+                                           renumbered=before.renumbered, seam_labels=seams, date_line=date_line)
             reasons += extra
+            if substantive and reworded_heading(old_items + new_items, residual):
+                substantive = False
+                reasons.append("heading")
         if not same_text:
             joined_old, joined_new = " ".join(it.text for it in old_items), " ".join(it.text for it in new_items)
             reasons = [r for r in ladder_reasons(joined_old, joined_new, old_ctx, new_ctx) if r not in reasons] + reasons
@@ -291,44 +366,16 @@ def _judge(group: Group, before: _Side, after: _Side, residual: list | None = No
     )
 
 
-def _in_header(items: list[Item], side: _Side) -> bool:
-    """A title, masthead, version or date line at the top of a document."""
-    return all(it.pos < side.header_end and _furniture(it) for it in items)
-
-
-def _in_footer(items: list[Item], side: _Side) -> bool:
-    """A colophon line at the end of a document's body (ISSN, ELI, print notice)."""
-    return all(side.footer_start <= it.pos < side.body_end and _furniture(it) for it in items)
-
-
-_WORDS = re.compile(r"[^\W\d_]+")
-_SENTENCE_END = re.compile(r"[a-z][.!?](?:\s|$)")
-
-
-def _furniture(item: Item) -> bool:
-    """Short, no obligation words, not a sentence, and either capitalised like a title or an identifier with
-    a word or three ("ISSN 1977-0677 (electronic edition)", "ELI: http://...")."""
-    if len(item.keys) > HEADER_LINE_WORDS or NEGATIONS_MODALS.intersection(item.keys):
-        return False
-    bare = mask_urls(item.text).replace(URL, " ")
-    if _SENTENCE_END.search(bare):
-        return False
-    words = _WORDS.findall(bare)
-    if not words:
-        return True
-    identifier = any(t in SENTINELS or any(ch.isdigit() for ch in t) for t in item.keys)
-    return capitalised_share(bare) >= 0.6 or (identifier and len(words) <= 3)
-
-
 def _has_words(keys: list[str]) -> bool:
-    return any(t not in SENTINELS and sum(ch.isalpha() for ch in t) >= 2 for t in keys)
+    return any(t not in SENTINELS and (sum(ch.isalpha() for ch in t) >= 2 or is_date_token(t)) for t in keys)
 
 
 def _empty_reasons(keys: list[str], text: str) -> list[str]:
     """Why an added or removed clause without real words is cosmetic."""
     if not keys:
         return ["numbering"] if any(ch.isalnum() for ch in text) else ["punctuation"]
-    found = {URL: "urls", DATE: "release_date", RELEASE: "release_version", PLACEHOLDER: "placeholder"}
+    found = {URL: "urls", DATE: "release_date", RELEASE: "release_version", PLACEHOLDER: "placeholder",
+             RELDATE: "relative_date", HOLDER: "copyright_holder"}
     reasons = [found[t] for t in dict.fromkeys(keys) if t in found]
     if any(t not in SENTINELS for t in keys):
         reasons.append("numbering")

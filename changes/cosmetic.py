@@ -8,7 +8,6 @@ in ``changes.judge``. Pure: no I/O.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from collections import Counter
@@ -16,8 +15,31 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-URL, DATE, RELEASE, PLACEHOLDER = "\ue000url\ue001", "\ue000date\ue001", "\ue000release\ue001", "\ue000placeholder\ue001"
-SENTINELS = {URL, DATE, RELEASE, PLACEHOLDER}
+from clausewatch.changes.notices import is_copyright_notice, mask_copyright, mask_template_holders
+from clausewatch.changes.sentinels import (
+    DATE,
+    DATE_TOKEN,
+    HOLDER,
+    PLACEHOLDER,
+    RELDATE,
+    RELEASE,
+    SENTINELS,
+    URL,
+    date_readings,
+    is_date_token,
+)
+from clausewatch.changes.stamps import (
+    DATE_LINE,
+    DATE_PATTERN,
+    canonical_dates,
+    find_dates,
+    footer_dates,
+    mask_relative_dates,
+)
+
+__all__ = ["DATE", "DATE_TOKEN", "HOLDER", "PLACEHOLDER", "RELDATE", "RELEASE", "SENTINELS", "URL", "canonical_dates",
+           "date_readings", "find_dates", "footer_dates", "is_copyright_notice", "is_date_token", "mask_copyright",
+           "mask_relative_dates", "mask_template_holders"]
 
 # ------------------------------------------------------------------ markup, characters, bullets
 
@@ -64,9 +86,13 @@ def strip_emphasis(text: str) -> str:
     return _MD_EMPHASIS.sub("", text)
 
 
+_AMPERSAND = re.compile(r"(?<=\w)\s*&\s*(?=\w)|\s&\s")
+
+
 def unify_chars(text: str) -> str:
-    """Curly and straight quotes, dashes and ellipses to one style each."""
-    return nfkc(text).translate(_CHAR_MAP)
+    """Curly and straight quotes, dashes and ellipses to one style each; "&" between words is "and"."""
+    text = nfkc(text).translate(_CHAR_MAP)
+    return _AMPERSAND.sub(" and ", text) if "&" in text else text
 
 
 def strip_bullets(text: str) -> str:
@@ -91,7 +117,9 @@ _URL = re.compile(
     # a URL broken over two lines of a PDF ("http://data.europa. eu/eli/...") continues after "." or "/"
     r"(?:https?://|ftp://|www\.)[^\s<>\"'“”‘’]+(?:(?<=[./])\s(?=[^\s<>\"'“”‘’]*/)[^\s<>\"'“”‘’]+)*"
     r"|(?:mailto:)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    rf"|(?<![\w@/.-])(?:[a-z0-9-]+\.)+(?:{_TLDS})(?:/[^\s<>\"'“”‘’]*)?(?![\w-])", re.I)
+    rf"|(?<![\w@/.-])(?:[a-z0-9-]+\.)+(?:{_TLDS})(?:/[^\s<>\"'“”‘’]*)?(?![\w-])"
+    # the target of a relative or in-page link, as strip_markup prints it: "Privacy Policy (/legal/privacy)"
+    r"|(?<=\()(?:\.{0,2}/|#)[^\s<>()\"'“”‘’]*(?=\))", re.I)
 _URL_TRAIL = ".,;:!?)]}'\""
 _PLACEHOLDER = re.compile(
     r"[\[<{]\s*(?:[A-Za-z]+\s+){0,5}?(?:yyyy|year|name|owner|holders?|author|fullname|company|organi[sz]ation|"
@@ -108,55 +136,44 @@ def mask_urls(text: str) -> str:
     return _URL.sub(repl, text)
 
 
+# query parameters that identify a visit, a campaign or a session, never the page
+_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|mc_cid|mc_eid|_ga|_gl|_hs\w+|"
+                       r"hsctatracking|__hs\w+|igshid|si|spm|ref|ref_src|ref_url|referrer|source|src|trk|cmpid|"
+                       r"campaign|mkt_tok|sessionid|session_id|sid|jsessionid|phpsessid|aspsessionid\w*|s_kwcid|"
+                       r"oly_\w+|rb_clickid|vero_\w+|wt\.\w+)$", re.I)
+_PATH_SESSION = re.compile(r";(?:jsessionid|sessionid|sid)=[^/?#]*", re.I)
+
+
+def canonical_url(url: str) -> str:
+    """A URL without what varies between visits: http or https, ``www.``, tracking and session
+    parameters, path session ids, a trailing slash; the host in lower case."""
+    stripped = url.rstrip(_URL_TRAIL)
+    tail = url[len(stripped):]
+    u = re.sub(r"^(?:https?://|ftp://)", "", stripped, flags=re.I)
+    u = re.sub(r"^www\.", "", u, flags=re.I)
+    u = _PATH_SESSION.sub("", u)
+    head, _, fragment = u.partition("#")
+    path, _, query = head.partition("?")
+    host, slash, rest = path.partition("/")
+    path = host.lower() + slash + rest
+    params = [p for p in query.split("&") if p and not _TRACKING.match(p.split("=", 1)[0])]
+    out = path.rstrip("/")
+    if params:
+        out += "?" + "&".join(params)
+    if fragment:
+        out += "#" + fragment
+    return "https://" + out + tail
+
+
+def canonical_urls(text: str) -> str:
+    return _URL.sub(lambda m: canonical_url(m.group(0)), text)
+
+
 def mask_placeholders(text: str) -> str:
     return _PLACEHOLDER.sub(f" {PLACEHOLDER} ", text)
 
 
-# ------------------------------------------------------------------ dates and the document's own release
-
-_MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december"], 1)}
-_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
-_MONTHS["sept"] = 9
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DATE = re.compile(
-    rf"(?P<a>\b(?P<am>{_MONTH_RE})\.?\s+(?P<ad>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<ay>\d{{4}}))"
-    rf"|(?P<b>\b(?P<bd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<bm>{_MONTH_RE})\.?,?\s+(?P<by>\d{{4}}))"
-    r"|(?P<c>\b(?P<cy>\d{4})-(?P<cm>\d{1,2})-(?P<cd>\d{1,2}))"
-    r"|(?P<d>\b(?P<dd>\d{1,2})[./](?P<dm>\d{1,2})[./](?P<dy>\d{4}))"
-    rf"|(?P<e>\b(?P<em>{_MONTH_RE})\.?,?\s+(?P<ey>\d{{4}}))", re.I)
-
-
-def _date_value(m: re.Match) -> str | None:
-    try:
-        if m.group("a"):
-            return dt.date(int(m["ay"]), _MONTHS[m["am"].lower()], int(m["ad"])).isoformat()
-        if m.group("b"):
-            return dt.date(int(m["by"]), _MONTHS[m["bm"].lower()], int(m["bd"])).isoformat()
-        if m.group("c"):
-            return dt.date(int(m["cy"]), int(m["cm"]), int(m["cd"])).isoformat()
-        if m.group("d"):
-            return dt.date(int(m["dy"]), int(m["dm"]), int(m["dd"])).isoformat()
-        return f"{int(m['ey']):04d}-{_MONTHS[m['em'].lower()]:02d}"
-    except ValueError:
-        return None
-
-
-_YEARISH = re.compile(r"\d{4}")
-
-
-def find_dates(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, ISO value) of every date written in ``text``."""
-    out: list[tuple[int, int, str]] = []
-    if not _YEARISH.search(text):   # every date pattern has a four-digit year
-        return out
-    for m in _DATE.finditer(text):
-        value = _date_value(m)
-        if value:
-            out.append((m.start(), m.end(), value))
-    return out
-
+# ------------------------------------------------------------------ the document's own release
 
 _VERSION = re.compile(r"(?<![\w.])(v?\d{1,2}(?:\.\d{1,3}){0,3}[a-z]?)(?![\w]|[.,]\d)", re.I)
 _NAME_WORDS = re.compile(r"((?:[A-Za-z][\w'-]*[\s-]+){1,3})$")
@@ -172,6 +189,7 @@ class DocContext:
     release_names: list[str] = field(default_factory=list)
     release_dates: set[str] = field(default_factory=set)
     bare_names: list[str] = field(default_factory=list)     # "llama" of "Llama 3.1", outside quotes only
+    template_copy: bool = False   # copies of one template licence: its generic holder is a placeholder
     _pattern: re.Pattern | None = field(default=None, repr=False, compare=False)
     _bare: re.Pattern | None = field(default=None, repr=False, compare=False)
 
@@ -179,11 +197,13 @@ class DocContext:
         if self.release_dates:
             parts, last = [], 0
             for start, end, value in find_dates(text):
-                if value in self.release_dates:
+                if value in self.release_dates and start >= last:
                     parts += [text[last:start], f" {DATE} "]
                     last = end
             if parts:
                 text = "".join(parts) + text[last:]
+        if self.template_copy:
+            text = mask_template_holders(text)
         if self.release_names:
             if self._pattern is None:
                 self._pattern = _phrase_pattern(self.release_names, r"(?![\w]|[.,]\d)")
@@ -219,9 +239,9 @@ def doc_context(header_texts: Iterable[str]) -> DocContext:
     ctx = DocContext()
     for raw in header_texts:
         text = unify_chars(strip_emphasis(strip_markup(raw)))
-        if len(text.split()) <= 12 or _DATE_LINE.search(text):
+        if len(text.split()) <= 12 or DATE_LINE.search(text):
             ctx.release_dates.update(value for _, _, value in find_dates(text))
-        text = _DATE.sub(" ", text)
+        text = DATE_PATTERN.sub(" ", text)
         text = _URL.sub(" ", text)
         if capitalised_share(text) < 0.6:   # a sentence ("Give 3 days notice"), not a title
             continue
@@ -264,14 +284,6 @@ def capitalised_share(text: str) -> float:
 
 
 _ATTACHED_VERSION = re.compile(r"(?<![\w.-])([A-Z][A-Za-z]{1,20})-?(\d{1,2}(?:\.\d{1,3}){0,3})(?![\w]|[.,]\d)")
-_DATE_LINE = re.compile(r"(?i)\b(?:updated|modified|revised|effective|version|release[sd]?|dated?|published)\b")
-
-
-def footer_dates(texts: Iterable[str]) -> set[str]:
-    """Dates of "Last updated: ..." lines at the end of a document: its release dates too."""
-    return {value for text in texts if _DATE_LINE.search(text) for _, _, value in find_dates(text)}
-
-
 # ------------------------------------------------------------------ spelling
 
 _VARIANTS = {
@@ -286,6 +298,7 @@ _VARIANTS = {
     "email": "email", "e-mail": "email", "afterwards": "afterward", "practise": "practice", "practised": "practiced",
     "centre": "center", "centres": "centers", "metre": "meter", "metres": "meters", "fibre": "fiber",
     "litre": "liter", "theatre": "theater", "manoeuvre": "maneuver", "anaesthesia": "anesthesia",
+    "%": "percent",
 }
 _OUR = {"colour", "behaviour", "honour", "favour", "labour", "neighbour", "harbour", "endeavour", "rumour",
         "humour", "vigour", "savour", "flavour", "odour", "armour", "parlour", "valour", "vapour", "candour"}
@@ -315,17 +328,17 @@ def canonical_spelling(word: str) -> str:
 
 # ------------------------------------------------------------------ tokens
 
-_TOKEN = re.compile(r"\ue000\w+\ue001|\d+(?:[.,]\d+)+[^\W_]*|[^\W_]+|[%$€£¥§]")
+_TOKEN = re.compile(r"\ue000[\w=|-]+\ue001|\d+(?:[.,]\d+)+[^\W_]*|[^\W_]+|[%$€£¥§]")
 
 
 def pre_key(text: str, ctx: DocContext | None = None) -> str:
     """The ladder up to punctuation: markup, URLs, bullets, numbering, quotes, case, release names/dates."""
     text = mask_urls(strip_markup(nfkc(text)))
     text = strip_labels(strip_bullets(strip_emphasis(text)))
-    text = mask_placeholders(unify_chars(text))
+    text = mask_placeholders(mask_copyright(mask_relative_dates(unify_chars(text))))
     if ctx is not None:
         text = ctx.mask(text)
-    return text.lower()
+    return canonical_dates(text).lower()
 
 
 def key_tokens(text: str, ctx: DocContext | None = None) -> list[str]:
@@ -339,6 +352,8 @@ def _ladder(text: str, ctx: DocContext | None) -> Iterator[tuple[str, list[str]]
     """(step, whitespace-split words after the step) for each rung of the ladder, lazily."""
     t = strip_markup(nfkc(text))
     yield "markdown", t.split()
+    t = canonical_urls(t)
+    yield "url_tracking", t.split()
     t = mask_urls(t)
     yield "urls", t.split()
     t = strip_emphasis(t)
@@ -349,12 +364,21 @@ def _ladder(text: str, ctx: DocContext | None) -> Iterator[tuple[str, list[str]]
     yield "numbering", t.split()
     t = unify_chars(t)
     yield "quotes", t.split()
+    t = mask_relative_dates(t)
+    yield "relative_date", t.split()
+    t = mask_copyright(t)
+    yield "copyright_holder", t.split()
     t = mask_placeholders(t)
     yield "placeholder", t.split()
     if ctx is not None:
         yield "release_date", DocContext(release_dates=ctx.release_dates).mask(t).split()
+        if ctx.template_copy:
+            t = mask_template_holders(t)
+            yield "placeholder", t.split()
         t = ctx.mask(t)
         yield "release_version", t.split()
+    t = canonical_dates(t)
+    yield "date_format", t.split()
     t = t.lower()
     yield "case", t.split()
     words = _TOKEN.findall(t)

@@ -12,7 +12,17 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from clausewatch.changes.cosmetic import DATE, PLACEHOLDER, RELEASE, SENTINELS, URL
+from clausewatch.changes.cosmetic import (
+    DATE,
+    HOLDER,
+    PLACEHOLDER,
+    RELDATE,
+    RELEASE,
+    SENTINELS,
+    URL,
+    date_readings,
+    is_date_token,
+)
 
 NEGATIONS_MODALS = {
     "not", "no", "never", "nor", "none", "neither", "without", "except", "unless", "only", "may", "must",
@@ -21,6 +31,12 @@ NEGATIONS_MODALS = {
     "licensor", "licensee", "licensors", "licensees", "and", "or", "before", "after", "within", "more", "less",
     "least", "most", "exclusive", "nonexclusive", "irrevocable", "revocable", "perpetual", "worldwide",
 }
+# the words of a version or date line ("Version Release Date:", "Last updated on", "Effective as of")
+DATE_LABEL_WORDS = {"release", "released", "effective", "updated", "update", "last", "modified", "revised", "revision",
+                    "version", "date", "dated", "published", "as", "of", "on", "from", "since", "valid", "posted",
+                    "changed", "edited", "reviewed", "issued", "adopted", "entered", "into", "force", "in", "the"}
+
+
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
     """Optimal string alignment distance (adjacent transpositions count 1), stopping above ``limit``."""
     if abs(len(a) - len(b)) > limit:
@@ -55,8 +71,11 @@ def is_typo_fix(a: str, b: str, vocab_old: Counter, vocab_new: Counter) -> bool:
         return True
     if not (a.isalpha() and b.isalpha()) or a in NEGATIONS_MODALS or b in NEGATIONS_MODALS:
         return False
-    if min(len(a), len(b)) < 4 or _inflections(a, b):
+    if _inflections(a, b):
         return False
+    if min(len(a), len(b)) < 4:   # a short word: only two letters swapped ("teh" -> "the")
+        if len(a) != len(b) or sorted(a) != sorted(b) or edit_distance(a, b, 1) != 1:
+            return False
     limit = 2 if min(len(a), len(b)) >= 9 else 1
     if edit_distance(a, b, limit) > limit:
         return False
@@ -102,7 +121,7 @@ def judge_ops(a: Sequence[str], b: Sequence[str], opcodes: Iterable[tuple[str, i
               vocab_old: Counter, vocab_new: Counter, copyright_notice: bool = False, old_headings: str = "",
               new_headings: str = "", residual: list | None = None,
               renumbered: dict[str, str] | None = None,
-              seam_labels: set[str] | None = None) -> tuple[bool, list[str]]:
+              seam_labels: set[str] | None = None, date_line: bool = False) -> tuple[bool, list[str]]:
     """Judge the differences left between two key-token sequences: (substantive, extra cosmetic reasons).
 
     ``old_headings``/``new_headings`` hold the key text of each document's headings, " | "-separated:
@@ -111,7 +130,8 @@ def judge_ops(a: Sequence[str], b: Sequence[str], opcodes: Iterable[tuple[str, i
     ``renumbered`` maps a section number of the old document to its number in the new one (from the
     aligned clauses' paths): a cross-reference that follows the renumbering ("Section 5" -> "Section 6")
     is cosmetic. ``seam_labels`` are the numbers of clauses merged into one (or split from one): left
-    inline at the seam, they are numbering.
+    inline at the seam, they are numbering. ``date_line``: both clauses are a short line carrying the
+    document's own date ("Version Release Date: ..."): its label words may change ("Effective Date").
     """
     reasons: list[str] = []
     substantive = False
@@ -127,6 +147,8 @@ def judge_ops(a: Sequence[str], b: Sequence[str], opcodes: Iterable[tuple[str, i
             reason = "markdown"
         if reason is None and tag in ("insert", "delete") and seam_labels and set(old + new) <= seam_labels:
             reason = "numbering"   # the number of a clause merged into (or split from) its neighbour
+        if reason is None and date_line and set(old + new) <= DATE_LABEL_WORDS | SENTINELS:
+            reason = "release_date"
         if reason is None:
             substantive = True
             if residual is not None:
@@ -173,7 +195,15 @@ def _judge_op(tag, old, new, a, b, i1, i2, j1, j2, vocab_old, vocab_new, copyrig
     if all(t in (URL,) for t in changed):
         return "urls"
     if all(t in SENTINELS for t in changed):
-        return "release_version" if RELEASE in changed else "release_date" if DATE in changed else "urls"
+        for sentinel, reason in ((RELEASE, "release_version"), (DATE, "release_date"), (RELDATE, "relative_date"),
+                                 (HOLDER, "copyright_holder"), (PLACEHOLDER, "placeholder")):
+            if sentinel in changed:
+                return reason
+        return "urls"
+    if tag == "replace" and len(old) == len(new) and all(
+            is_date_token(x) and is_date_token(y) and date_readings(x) & date_readings(y)
+            for x, y in zip(old, new, strict=True)):
+        return "date_format"   # "2025-08-09" and "08/09/2025": one of the numeric date's readings
     if old and new and "".join(old) == "".join(new):
         return "punctuation"
     if tag != "replace" and _footnote_refs(changed):
@@ -182,11 +212,11 @@ def _judge_op(tag, old, new, a, b, i1, i2, j1, j2, vocab_old, vocab_new, copyrig
             new and all(t == PLACEHOLDER for t in new) and len(old) <= 8):
         return "placeholder"
     if tag == "delete" and (list(a[max(0, i1 - len(old)):i1]) == old or list(a[i2:i2 + len(old)]) == old):
-        return "spelling"   # a duplicated word removed ("or or")
+        return "repeated_word"   # a stray repeated word removed ("or or", "the the")
     if tag == "insert" and (list(b[max(0, j1 - len(new)):j1]) == new or list(b[j2:j2 + len(new)]) == new):
-        return "spelling"
+        return "repeated_word"
     if set(changed) <= _ARTICLES and tag != "replace":
-        return "spelling"   # an article added or dropped ("constitutes an infringement")
+        return "typo"   # an article added or dropped ("constitutes an infringement")
     if tag == "replace" and len(old) == len(new):
         kinds = set()
         for k, (x, y) in enumerate(zip(old, new, strict=True)):
@@ -195,8 +225,8 @@ def _judge_op(tag, old, new, a, b, i1, i2, j1, j2, vocab_old, vocab_new, copyrig
             elif copyright_notice and _YEAR.match(x) and _YEAR.match(y):
                 kinds.add("release_date")
             elif is_typo_fix(x, y, vocab_old, vocab_new):
-                kinds.add("spelling")
+                kinds.add("typo")
             else:
                 return None
-        return sorted(kinds)[0] if len(kinds) == 1 else "spelling"
+        return sorted(kinds)[0] if len(kinds) == 1 else "typo"
     return None

@@ -50,12 +50,18 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9.\-]*[a-z0-9]$"
 # minute hour day-of-month month day-of-week, as APScheduler's CronTrigger.from_crontab reads it
 CRON_PATTERN = r"^\S+ \S+ \S+ \S+ \S+$"
 
+ROLES = ["document", "context"]
+
 _selectors = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
         "keep": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
         "remove": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        # any format: regular expressions over the extracted blocks (paragraphs, headings, list items)
+        "start": {"type": "string", "minLength": 1},
+        "end": {"type": "string", "minLength": 1},
+        "drop": {"type": "array", "items": {"type": "string", "minLength": 1}},
     },
 }
 
@@ -89,6 +95,9 @@ SOURCE_SCHEMA: dict[str, Any] = {
         "spdx": {"type": "string"},
         "replay": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
         "max_bytes": {"type": "integer", "minimum": 1024},
+        "role": {"enum": ROLES},
+        "alert_after_fetches": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "template": {"type": "string", "pattern": ID_PATTERN},
     },
 }
 
@@ -152,6 +161,9 @@ class Source:
     max_bytes: int | None = None
     notes: str | None = None
     homepage: str | None = None
+    role: str = "document"
+    alert_after_fetches: int = 1
+    template: str | None = None
     declared_in: str | None = None
     discovered_from: str | None = None
 
@@ -164,7 +176,8 @@ class Source:
             "selectors": self.selectors, "incorporates": list(self.incorporates), "document": self.document,
             "schedule": self.schedule,
             "spdx": self.spdx, "declared_in": self.declared_in, "discovered_from": self.discovered_from,
-            "notes": self.notes,
+            "notes": self.notes, "role": self.role, "alert_after_fetches": self.alert_after_fetches,
+            "template": self.template,
         }
 
 
@@ -250,12 +263,26 @@ def _build_source(data: dict, where: str) -> Source:
     data = {k: (str(v) if k in ("version", "date") and v is not None else v) for k, v in data.items()}
     _validate(data, SOURCE_SCHEMA, where)
     _check_schedule(data["schedule"], where)
+    for key in ("start", "end", *[f"drop.{k}" for k in range(len((data.get("selectors") or {}).get("drop") or []))]):
+        pattern = _selector_pattern(data.get("selectors") or {}, key)
+        if pattern is None:
+            continue
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise DeclarationError(f"{where}: field 'selectors.{key}' is not a valid regex: {exc}") from None
     return Source(
         **{k: v for k, v in data.items() if k not in ("incorporates", "replay")},
         incorporates=tuple(data.get("incorporates", ())),
         replay=tuple(data.get("replay", ())),
         declared_in=where,
     )
+
+
+def _selector_pattern(selectors: dict, key: str) -> str | None:
+    if key.startswith("drop."):
+        return selectors["drop"][int(key.split(".")[1])]
+    return selectors.get(key)
 
 
 def _check_template(template: dict[str, str], regex: re.Pattern, where: str) -> None:
@@ -335,10 +362,19 @@ def load_registry(directory: Path | str | None = None) -> Registry:
             raise DeclarationError(f"{path}: field 'id' ({item.id!r}) is declared twice (also in {other.declared_in})")
         target = registry.discoveries if isinstance(item, Discovery) else registry.sources
         target[item.id] = item
+    from clausewatch.crawlers.templates import BUILTIN_TEMPLATES
+
     for source in registry.sources.values():
         for ref in source.incorporates:
             if ref not in registry.sources:
                 raise DeclarationError(f"{source.declared_in}: field 'incorporates' names unknown source {ref!r}")
+        if source.template is not None:
+            if source.template == source.id:
+                raise DeclarationError(f"{source.declared_in}: field 'template' names the source itself")
+            if source.template not in registry.sources and source.template not in BUILTIN_TEMPLATES:
+                raise DeclarationError(
+                    f"{source.declared_in}: field 'template' names neither a declared source nor a built-in template "
+                    f"({source.template!r}; built-in: {', '.join(sorted(BUILTIN_TEMPLATES))})")
     _check_documents(registry)
     return registry
 

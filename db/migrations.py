@@ -386,6 +386,28 @@ def p003_web_requests(db: Database) -> None:
 
 
 @public()
+def m1501_alerts_flaps_templates(db: Database) -> None:
+    # sources: what a declaration says about alerting and comparing (role: document | context; a change
+    # alerts once its version persisted alert_after_fetches fetches; template: the template licence a copy
+    # is compared with). changes.alert: 1 alerting, 0 not, NULL waiting for persistence; fingerprint: what
+    # the change is (its clause texts before and after), so a flap back to a text seen before alerts once;
+    # reverted_to_version_id: the earlier version whose text the new version returns to
+    db.executescript(
+        """
+        ALTER TABLE sources ADD COLUMN role TEXT NOT NULL DEFAULT 'document';
+        ALTER TABLE sources ADD COLUMN alert_after_fetches INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE sources ADD COLUMN template TEXT;
+        ALTER TABLE changes ADD COLUMN alert INTEGER;
+        ALTER TABLE changes ADD COLUMN fingerprint TEXT;
+        ALTER TABLE changes ADD COLUMN reverted_to_version_id INTEGER REFERENCES versions(id);
+        ALTER TABLE change_comparisons ADD COLUMN reverted_to_version_id INTEGER REFERENCES versions(id);
+        CREATE INDEX idx_changes_alert ON changes(alert, new_version_id);
+        CREATE INDEX idx_changes_fingerprint ON changes(source_id, fingerprint);
+        """
+    )
+
+
+@public()
 def m1901_processing_errors(db: Database) -> None:
     # a version whose analysis failed keeps its error (and is not analysed again until the pipeline changes);
     # a comparison that could not be made keeps its reason: one document's failure never stops the others

@@ -68,12 +68,14 @@ SELECT ch.id AS change_id, s.source_id AS source, s.title AS document, coalesce(
        ch.substantive, ch.old_version_id, ov.seq AS old_version_seq, ov.valid_from AS old_valid_from,
        ch.new_version_id, nv.seq AS new_version_seq, nv.valid_from AS new_valid_from, ch.old_path, ch.new_path,
        ch.old_text, ch.new_text, ch.word_diff, ch.cosmetic_reasons, ch.tags_added, ch.tags_removed,
-       ch.entity_changes, ch.detected_at, ch.effective_date, s.url AS source_url
+       ch.entity_changes, ch.detected_at, ch.effective_date, s.url AS source_url, ch.alert, s.role,
+       ch.reverted_to_version_id, rv.valid_from AS reverted_to_date
 FROM changes ch
 JOIN sources s ON s.id = ch.source_id
 JOIN versions nv ON nv.id = ch.new_version_id
 LEFT JOIN versions ov ON ov.id = ch.old_version_id
 LEFT JOIN sources via ON via.id = ch.via_source_id
+LEFT JOIN versions rv ON rv.id = ch.reverted_to_version_id
 ORDER BY ch.id DESC""",
 
     "licence_matrix": f"""
@@ -151,7 +153,7 @@ SELECT 'tag:clausewatch,2024:change/' || ch.id AS atom_id,
          || coalesce('<p>Tags added: ' || {_html(_joined('ch.tags_added'), keep_null=True)} || '</p>', '')
          || coalesce('<p>Tags removed: ' || {_html(_joined('ch.tags_removed'), keep_null=True)} || '</p>', '') AS atom_content_html,
        ch.id AS change_id, s.source_id AS source, coalesce(ch.family, s.family) AS family, s.kind, ch.scope,
-       ch.kind AS change_kind, ch.substantive,
+       ch.kind AS change_kind, ch.substantive, ch.alert, s.role,
        (SELECT json_group_array(tag) FROM (
             SELECT value AS tag FROM json_each({_json_array('ch.tags_added')})
             UNION SELECT value FROM json_each({_json_array('ch.tags_removed')})

@@ -179,11 +179,13 @@ def delivery_attempts(pdb: Database, subscription_id: int | None = None) -> list
 _CHANGE_SELECT = """
     SELECT ch.*, s.source_id AS source, s.title AS source_title, s.jurisdiction, s.kind AS document_kind,
            s.family AS source_family, s.url AS source_url, v.source_id AS via_source, v.title AS via_title,
+           s.role AS source_role, rv.valid_from AS reverted_to_date,
            (SELECT c.tags FROM clauses c WHERE c.version_id = ch.new_version_id AND c.path = ch.new_path
             LIMIT 1) AS new_clause_tags,
            (SELECT c.tags FROM clauses c WHERE c.version_id = ch.old_version_id AND c.path = ch.old_path
             LIMIT 1) AS old_clause_tags
     FROM changes ch JOIN sources s ON s.id = ch.source_id LEFT JOIN sources v ON v.id = ch.via_source_id
+    LEFT JOIN versions rv ON rv.id = ch.reverted_to_version_id
 """
 
 
@@ -196,10 +198,12 @@ def change_watermark(db: Database) -> int:
 
 def substantive_changes(db: Database, *, after_version_id: int = 0, newest_first: bool = False,
                         limit: int | None = None) -> list[dict[str, Any]]:
-    """Substantive changes of versions with id > ``after_version_id``, with their source (title, jurisdiction, document kind,
-    family), the source they came through (``via_source``) and the tags of the changed clause before and
-    after (``old_clause_tags``, ``new_clause_tags``)."""
-    sql = (_CHANGE_SELECT + " WHERE ch.substantive = 1 AND ch.new_version_id > ? ORDER BY ch.id"
+    """Alerting substantive changes of versions with id > ``after_version_id``, with their source (title, jurisdiction, document kind,
+    family, role), the source they came through (``via_source``), the date of the version a flap returned
+    to (``reverted_to_date``) and the tags of the changed clause before and after (``old_clause_tags``,
+    ``new_clause_tags``). Only ``alert = 1``: a change announced once, after it persisted (see
+    ``db.comparisons``), never again when a page flaps back and forth."""
+    sql = (_CHANGE_SELECT + " WHERE ch.substantive = 1 AND ch.alert = 1 AND ch.new_version_id > ? ORDER BY ch.id"
            + (" DESC" if newest_first else ""))
     params: list[Any] = [after_version_id]
     if limit is not None:

@@ -190,12 +190,12 @@ def test_spelling_variant():
 def test_typo_fixed():
     old = [("¶ 1", "You will indemnify and hold armless the Licensor from any claim.")]
     new = [("¶ 1", "You will indemnify and hold harmless the Licensor from any claim.")]
-    assert_cosmetic(old, new, "spelling")
+    assert_cosmetic(old, new, "typo")
 
 
 def test_duplicated_word_removed():
     new = edited(LICENSE, 5, LICENSE[5][1].replace("WITHOUT WARRANTIES", "WITHOUT WITHOUT WARRANTIES"))
-    assert_cosmetic(new, LICENSE, "spelling")
+    assert_cosmetic(new, LICENSE, "repeated_word")
 
 
 def test_url_changed():
@@ -252,9 +252,12 @@ def test_last_updated_line_at_the_end():
 
 
 def test_template_placeholder_filled():
+    old = LICENSE + [("¶ 9", "This licence is granted by [name of licensor] to you.")]
+    new = LICENSE + [("¶ 9", "This licence is granted by Acme Corp to you.")]
+    assert_cosmetic(old, new, "placeholder")
     old = LICENSE + [("¶ 9", "Copyright [yyyy] [name of copyright owner]")]
     new = LICENSE + [("¶ 9", "Copyright 2025 Acme Corp")]
-    assert_cosmetic(old, new, "placeholder")
+    assert_cosmetic(old, new, "copyright_holder")
 
 
 def test_moved_without_change():
@@ -275,7 +278,7 @@ def test_moved_and_renumbered_section_is_cosmetic():
 def test_article_added_for_grammar():
     old = [("¶ 1", "Any claim alleging that the Materials constitute infringement of rights ends this licence.")]
     new = [("¶ 1", "Any claim alleging that the Materials constitute an infringement of rights ends this licence.")]
-    assert_cosmetic(old, new, "spelling")
+    assert_cosmetic(old, new, "typo")
 
 
 # ------------------------------------------------------------------ layout of renderings (HTML, PDF, Formex)

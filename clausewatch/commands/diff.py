@@ -34,6 +34,7 @@ class Side:
     label: str
     clauses: list
     text: str
+    template: str | None = None   # the template licence a stored source is declared a copy of
 
 
 def resolve(spec: str, db_path: Path | None = None) -> Side:
@@ -100,14 +101,15 @@ def _stored_side(source_id: str, which: str, db_path: Path | None) -> Side:
     else:
         raise DiffInputError(f"{source_id}@{which}: {which!r} is not latest, a date (YYYY-MM-DD) or a version id")
     label = f"{source_id}@{which} (version {version['id']}, seq {version['seq']}, from {version['valid_from'][:10]})"
-    return Side(label, version_clauses(db, version), version["text"])
+    return Side(label, version_clauses(db, version), version["text"], source.get("template"))
 
 
 def _compare(old: str, new: str, db_path: Path | None) -> tuple[list[dict[str, Any]], Side, Side]:
     from clausewatch.changes import compare
 
     before, after = resolve(old, db_path), resolve(new, db_path)
-    changes = compare(before.clauses, after.clauses, old_text=before.text, new_text=after.text)
+    changes = compare(before.clauses, after.clauses, old_text=before.text, new_text=after.text,
+                      template_copy=bool(before.template or after.template))
     return [c.to_json() for c in changes], before, after
 
 

@@ -14,7 +14,7 @@ from clausewatch.commands.output import print_table, short
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def status(db: str | None, fmt: str) -> None:
-    """Per source: last fetch, last change, last error, number of versions."""
+    """Per source: last fetch, last change, last error, number of versions, alerts and reverts (flaps)."""
     from clausewatch.db.status import source_status
 
     rows = source_status(open_public(db))
@@ -22,9 +22,9 @@ def status(db: str | None, fmt: str) -> None:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
         return
-    print_table(["source", "status", "versions", "last fetch", "last change", "last error"],
+    print_table(["source", "status", "versions", "alerts", "reverts", "last fetch", "last change", "last error"],
                 [(r["source_id"], r["status"] if not r["processing_error"] else f"{r['status']}, processing error",
-                  r["versions"], short(r["last_fetch_at"]), short(r["last_change_at"]),
+                  r["versions"], r["alerts"], r["reverts"], short(r["last_fetch_at"]), short(r["last_change_at"]),
                   (r["processing_error"] or r["last_error"] or "")[:60]) for r in rows])
     total = sum(r["versions"] for r in rows)
     errors = sum(1 for r in rows if r["status"] in ("error", "gone") or r["processing_error"])

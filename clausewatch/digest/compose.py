@@ -34,6 +34,8 @@ def _context(change: dict[str, Any]) -> list[str]:
                      f"({change['via_source']})")
     if change.get("effective_date"):
         facts.append(f"effective {change['effective_date']}")
+    if change.get("reverted_to_date"):
+        facts.append(f"reverted to the version of {str(change['reverted_to_date'])[:10]}")
     return facts
 
 

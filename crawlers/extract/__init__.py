@@ -46,7 +46,8 @@ def extract(body: bytes, fmt: str, *, selectors: dict | None = None, parts: dict
             detail = " (no %PDF- header)" if fmt == "pdf" else ""
             raise ExtractionError(f"declared {fmt} but received {actual}{detail}")
         warnings.append(f"declared {fmt} but received {actual}; extracted as {actual}"
-                        + ("; selectors skipped" if selectors and actual != "html" else ""))
+                        + ("; selectors skipped" if selectors and (selectors.get("keep") or selectors.get("remove"))
+                           and actual != "html" else ""))
     try:
         result = _dispatch(actual, body, selectors, parts, url, content_type)
     except ExtractionError:
@@ -55,7 +56,37 @@ def extract(body: bytes, fmt: str, *, selectors: dict | None = None, parts: dict
         raise ExtractionError(f"internal error reading this {actual} document "
                               f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from exc
     result.warnings[:0] = warnings
+    if selectors and (selectors.get("start") or selectors.get("end") or selectors.get("drop")):
+        result.text = document_part(result.text, selectors)
     return result
+
+
+def document_part(text: str, selectors: dict) -> str:
+    """The part of an extracted text that is the document, for any format: from the first block matching
+    ``start`` (a regular expression, searched in each block), up to the first later block matching ``end``,
+    without the blocks matching any of ``drop`` (counters, "Share this", teaser lines). A ``start`` or
+    ``end`` that matches no block is an error: the page changed and its declaration must be looked at."""
+    import re
+
+    blocks = text.split("\n\n")
+    if selectors.get("start"):
+        pattern = re.compile(selectors["start"])
+        first = next((k for k, b in enumerate(blocks) if pattern.search(b)), None)
+        if first is None:
+            raise ExtractionError(f"selector start {selectors['start']!r} matches no block of the document")
+        blocks = blocks[first:]
+    if selectors.get("end"):
+        pattern = re.compile(selectors["end"])
+        last = next((k for k, b in enumerate(blocks) if k > 0 and pattern.search(b)), None)
+        if last is None:
+            raise ExtractionError(f"selector end {selectors['end']!r} matches no block of the document")
+        blocks = blocks[:last]
+    drops = [re.compile(p) for p in selectors.get("drop") or []]
+    blocks = [b for b in blocks if not any(p.search(b) for p in drops)]
+    out = "\n\n".join(blocks).strip()
+    if not out:
+        raise ExtractionError("no text left once the declared start, end and drop selectors are applied")
+    return out
 
 
 def _dispatch(actual: str, body: bytes, selectors: dict | None, parts: dict[str, bytes] | None,
@@ -67,7 +98,8 @@ def _dispatch(actual: str, body: bytes, selectors: dict | None, parts: dict[str,
     if actual == "html":
         from clausewatch.crawlers.extract.html import extract_html
 
-        return extract_html(body, selectors=selectors, url=url, content_type=content_type)
+        css = {k: v for k, v in (selectors or {}).items() if k in ("keep", "remove")} or None
+        return extract_html(body, selectors=css, url=url, content_type=content_type)
     if actual == "xml":
         from clausewatch.crawlers.extract.formex import extract_xml
 

@@ -106,13 +106,13 @@ async def _feed(datasette, request, kind: str, value: str | None) -> Response:
         page = 1
     where, params, title, html_page = _feed_filter(kind, value)
     db = datasette.get_database(DB)
-    total = (await db.execute(f"SELECT count(*) FROM change_feed f WHERE f.substantive = 1 AND {where}",
+    total = (await db.execute(f"SELECT count(*) FROM change_feed f WHERE f.substantive = 1 AND f.alert = 1 AND {where}",
                               params)).first()[0]
     pages = max(1, -(-total // PAGE_SIZE))
     rows = [dict(r) for r in (await db.execute(
-        f"{ENTRY_SQL} WHERE f.substantive = 1 AND {where} ORDER BY ch.detected_at DESC, ch.id DESC "
+        f"{ENTRY_SQL} WHERE f.substantive = 1 AND f.alert = 1 AND {where} ORDER BY ch.detected_at DESC, ch.id DESC "
         "LIMIT :limit OFFSET :offset", {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE})).rows]
-    latest = (await db.execute(f"SELECT max(f.atom_updated) FROM change_feed f WHERE f.substantive = 1 AND {where}",
+    latest = (await db.execute(f"SELECT max(f.atom_updated) FROM change_feed f WHERE f.substantive = 1 AND f.alert = 1 AND {where}",
                                params)).first()[0]
     if latest is None:
         latest = (await db.execute("SELECT max(coalesce(finished_at, started_at)) FROM crawl_runs")).first()[0]

@@ -158,7 +158,8 @@ async def home(datasette, request) -> Response:
     figures = await _one(datasette, FIGURES_SQL, {})
     changes = await _rows(datasette, """SELECT change_id, document, source, family, change_kind,
         coalesce(new_path, old_path) AS path, old_version_id, new_version_id, new_valid_from, detected_at
-        FROM clause_changes WHERE substantive = 1 AND via_source IS NULL LIMIT 12""")
+        FROM clause_changes WHERE substantive = 1 AND alert = 1 AND via_source IS NULL
+        ORDER BY role = 'context', change_id DESC LIMIT 12""")
     documents = await _rows(datasette, DOCUMENTS_SQL)
     families: dict[tuple, dict[str, Any]] = {}
     # primary renditions before the others, so "also as PDF" finds the document it belongs to

@@ -63,6 +63,8 @@ def crawl_settings(*, db_path: str, run_id: int, replay: bool = False, progress:
         "TWISTED_DNS_RESOLVER": "clausewatch.crawlers.urlpolicy.PolicyResolver",
         "LOG_LEVEL": os.environ.get("CLAUSEWATCH_LOG_LEVEL", "ERROR"),
         "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "clausewatch.crawlers.middlewares.RobotsTxtForAllMiddleware": 100,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "clausewatch.crawlers.middlewares.BackoffRetryMiddleware": 550,
             "clausewatch.crawlers.middlewares.UrlPolicyMiddleware": 50,

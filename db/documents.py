@@ -73,6 +73,18 @@ def add_discovered_sources(db: Database, rows: Iterable[dict[str, Any]]) -> list
     return added
 
 
+def record_discovered(db: Database, item_id: str, rows: Iterable[dict[str, Any]]) -> list[str] | None:
+    """Cluster mode: the sources one discovery listing revealed, stored once per item id.
+
+    Returns the ids of the sources added, or None when this item was stored before."""
+    with db.atomic():
+        if db.execute("SELECT 1 FROM stored_items WHERE item_id = ?", [item_id]).fetchone():
+            return None
+        added = add_discovered_sources(db, rows)
+        db["stored_items"].insert({"item_id": item_id, "fetch_id": None, "stored_at": now_iso()})
+    return added
+
+
 def source_rows(db: Database, *, active_only: bool = True) -> list[dict[str, Any]]:
     where = "WHERE active = 1" if active_only else ""
     rows = list(db.query(f"SELECT * FROM sources {where} ORDER BY source_id"))
@@ -96,7 +108,8 @@ def start_run(db: Database, *, mode: str, as_of: str | None = None, corpus: str 
                                     "pid": pid, "sources": sources, "status": "running"}).last_pk
 
 
-def finish_run(db: Database, run_id: int, *, status: str, error: str | None = None) -> dict[str, Any]:
+def finish_run(db: Database, run_id: int, *, status: str, error: str | None = None,
+               count_sources: bool = False) -> dict[str, Any]:
     counts = dict(db.execute(
         """SELECT outcome, COUNT(*) FROM fetches WHERE run_id = ? AND part IS NULL GROUP BY outcome""", [run_id]
     ).fetchall())
@@ -108,6 +121,9 @@ def finish_run(db: Database, run_id: int, *, status: str, error: str | None = No
         "new_versions": counts.get("new_version", 0), "technical": counts.get("technical", 0),
         "held": counts.get("held", 0), "errors": counts.get("error", 0) + counts.get("gone", 0),
     }
+    if count_sources:   # a cluster writer's run: the sources it stored a fetch of
+        update["sources"] = db.execute("SELECT COUNT(DISTINCT source_id) FROM fetches WHERE run_id = ?",
+                                       [run_id]).fetchone()[0]
     db["crawl_runs"].update(run_id, update)
     return db["crawl_runs"].get(run_id)
 
@@ -147,10 +163,18 @@ def record_document(db: Database, run_id: int | None, fetched: Fetched, *, text:
     row is written only when the text differs from the source's latest version; when the raw bytes are
     the same as those of the latest version (same extractor input) but the text differs, the version is
     marked technical (a re-extraction, not a change of the document).
+
+    A record with an ``item_id`` (cluster mode) is stored once: the id is recorded in ``stored_items`` in the
+    same transaction, and storing it again returns outcome ``duplicate`` and changes nothing.
     """
     now = fetched.requested_at
     result: dict[str, Any] = {"outcome": fetched.outcome, "version_id": None}
     with db.atomic():
+        if fetched.item_id is not None:
+            stored = db.execute("SELECT fetch_id FROM stored_items WHERE item_id = ?", [fetched.item_id]).fetchone()
+            if stored is not None:   # delivered again (a writer restart, a re-run request): stored once
+                result.update(outcome="duplicate", fetch_id=stored[0])
+                return result
         snapshot_id = store_snapshot(db, fetched.body, fetched.content_type) if fetched.body else None
         part_ids = [(name, store_snapshot(db, body, meta.get("content_type")), meta)
                     for name, body, meta in fetched.parts]
@@ -199,6 +223,8 @@ def record_document(db: Database, run_id: int | None, fetched: Fetched, *, text:
                 "text": text or "", "text_sha256": sha256(text or ""), "snapshot_id": snapshot_id,
             })
         _update_source_state(db, fetched, outcome, snapshot_id, version_id, state or {})
+        if fetched.item_id is not None:
+            db["stored_items"].insert({"item_id": fetched.item_id, "fetch_id": fetch_id, "stored_at": now_iso()})
     result.update(outcome=outcome, version_id=version_id, fetch_id=fetch_id)
     return result
 

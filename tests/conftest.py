@@ -99,3 +99,16 @@ def write_corpus(directory: Path, files: dict[str, tuple[str, str | bytes]]) -> 
         entries.append({"path": rel, "date": date})
     (directory / "MANIFEST.yaml").write_text(yaml.safe_dump({"files": entries}))
     return directory
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real redis-server on 127.0.0.1 (a free port, no persistence), stopped pass or fail."""
+    from tests.redisserver import RedisServer, redis_available
+
+    why = redis_available()
+    if why:
+        pytest.skip(why)
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()

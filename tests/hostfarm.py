@@ -99,6 +99,10 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):   # a killed client: expected
+            super().handle_error(request, client_address)
+
 
 def serve(hosts: int, log_path: str, latency: float) -> None:
     farm = Farm(hosts, log_path, latency)

@@ -20,6 +20,19 @@ from clausewatch.db.records import Fetched
 JSON_COLUMNS = ("selectors", "incorporates")
 
 
+def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
+    """One plain INSERT on the hot path of storing a fetch (sqlite-utils' insert reads the table's schema
+    on every call: most of a fetch's storing time at thousands of items). Values are scalars."""
+    columns = ", ".join(f"[{k}]" for k in row)
+    cursor = db.execute(f"INSERT INTO [{table}] ({columns}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+    return cursor.lastrowid
+
+
+def _update(db: Database, table: str, pk: int, values: dict[str, Any]) -> None:
+    assignments = ", ".join(f"[{k}] = ?" for k in values)
+    db.execute(f"UPDATE [{table}] SET {assignments} WHERE id = ?", [*values.values(), pk])
+
+
 def sha256(data: bytes | str) -> str:
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -135,10 +148,10 @@ def store_snapshot(db: Database, body: bytes, content_type: str | None = None) -
     row = db.execute("SELECT id FROM snapshots WHERE sha256 = ?", [digest]).fetchone()
     if row:
         return row[0]
-    return db["snapshots"].insert({
+    return _insert(db, "snapshots", {
         "sha256": digest, "size": len(body), "compression": "zlib", "content": zlib.compress(body, 6),
         "content_type": content_type, "first_seen_at": now_iso(),
-    }).last_pk
+    })
 
 
 def snapshot_bytes(db: Database, snapshot_id: int) -> bytes:
@@ -188,28 +201,29 @@ def record_document(db: Database, run_id: int | None, fetched: Fetched, *, text:
             else:
                 raw_same = latest is not None and _version_raw(db, latest["id"]) == _raw_key(snapshot_id, part_ids)
                 outcome = "technical" if raw_same else "new_version"
-                version_id = db["versions"].insert({
+                version_id = _insert(db, "versions", {
                     "source_id": fetched.source, "seq": (latest["seq"] + 1) if latest else 1,
                     "fetched_at": now, "valid_from": valid_from or now[:10], "title": title, "text": text,
                     "text_sha256": text_hash, "chars": len(text), "extractor_version": extractor_version or "?",
                     "extraction_key": extraction_key, "technical": int(raw_same),
                     "previous_id": latest["id"] if latest else None,
-                }).last_pk
+                })
                 links = [{"version_id": version_id, "snapshot_id": snapshot_id, "part": None, "ordinal": 0}]
                 links += [{"version_id": version_id, "snapshot_id": sid, "part": name, "ordinal": i + 1}
                           for i, (name, sid, _) in enumerate(part_ids)]
-                db["version_snapshots"].insert_all(links)
+                for link in links:
+                    _insert(db, "version_snapshots", link)
         elif hold_reason is not None:
             outcome = "held"
-        fetch_id = db["fetches"].insert({
+        fetch_id = _insert(db, "fetches", {
             "run_id": run_id, "source_id": fetched.source, "url": fetched.url, "final_url": fetched.final_url,
             "requested_at": now, "as_of": fetched.as_of, "http_status": fetched.http_status,
             "etag": fetched.etag, "last_modified": fetched.last_modified, "content_type": fetched.content_type,
             "bytes": len(fetched.body) if fetched.body else 0, "duration_ms": fetched.duration_ms,
             "outcome": outcome, "error": fetched.error, "snapshot_id": snapshot_id, "version_id": version_id,
-        }).last_pk
+        })
         for name, sid, meta in part_ids:
-            db["fetches"].insert({
+            _insert(db, "fetches", {
                 "run_id": run_id, "source_id": fetched.source, "url": meta.get("url", name), "part": name,
                 "requested_at": meta.get("requested_at", now), "as_of": fetched.as_of,
                 "http_status": meta.get("http_status"), "etag": meta.get("etag"),
@@ -224,7 +238,7 @@ def record_document(db: Database, run_id: int | None, fetched: Fetched, *, text:
             })
         _update_source_state(db, fetched, outcome, snapshot_id, version_id, state or {})
         if fetched.item_id is not None:
-            db["stored_items"].insert({"item_id": fetched.item_id, "fetch_id": fetch_id, "stored_at": now_iso()})
+            _insert(db, "stored_items", {"item_id": fetched.item_id, "fetch_id": fetch_id, "stored_at": now_iso()})
     result.update(outcome=outcome, version_id=version_id, fetch_id=fetch_id)
     return result
 
@@ -256,7 +270,7 @@ def _update_source_state(db: Database, fetched: Fetched, outcome: str, snapshot_
                                                   [snapshot_id]).fetchone()[0]
         if version_id is not None and outcome == "new_version":
             update["last_change_at"] = now
-    db["sources"].update(fetched.source, update)
+    _update(db, "sources", fetched.source, update)
 
 
 def version_snapshots(db: Database, version_id: int) -> list[dict[str, Any]]:

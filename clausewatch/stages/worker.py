@@ -17,6 +17,21 @@ from typing import Any
 from clausewatch.crawlers.registry import load_registry
 from clausewatch.crawlers.replay import ReplayMap, ReplayServer
 
+CLUSTER_SETTINGS = {"worker_ttl": "CLAUSEWATCH_WORKER_TTL", "redis_max_backlog": "CLAUSEWATCH_REDIS_MAX_BACKLOG",
+                    "poll_s": "CLAUSEWATCH_POLL_S", "robots_ttl": "CLAUSEWATCH_ROBOTS_TTL"}
+
+
+def _positive(name: str, value: Any, *, integer: bool = False) -> float:
+    from clausewatch.crawlers.settings import SettingsError
+
+    try:
+        number = int(value) if integer else float(value)
+    except (TypeError, ValueError):
+        number = -1
+    if number <= 0:
+        raise SettingsError(f"setting {name} = {value!r} must be a number > 0")
+    return number
+
 
 def new_worker_id(name: str | None = None) -> str:
     """``NAME`` or ``HOST:PID:RANDOM``; unique per process, so that a restarted worker never inherits the
@@ -36,7 +51,12 @@ def run_worker(redis_url: str, *, prefix: str = "clausewatch", concurrency: int 
     from clausewatch.crawlers.settings import cluster_settings
 
     worker_id = new_worker_id(name)
-    overrides = {"CLAUSEWATCH_ALLOW_LOCAL": setting("allow_local", ""), **(settings_overrides or {})}
+    overrides = {"CLAUSEWATCH_ALLOW_LOCAL": setting("allow_local", "")}
+    for name_, key in CLUSTER_SETTINGS.items():   # env CLAUSEWATCH_<NAME> or the [clausewatch] table
+        value = setting(name_)
+        if value not in (None, ""):
+            overrides[key] = _positive(name_, value, integer=key.endswith("BACKLOG"))
+    overrides.update(settings_overrides or {})
     settings = cluster_settings(redis_url=redis_url, worker_id=worker_id, prefix=prefix,
                                 replay=replay_dir is not None, concurrency=concurrency,
                                 exit_when_idle=exit_when_idle, overrides=overrides)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import time
 
+from redis.exceptions import RedisError
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.request import request_from_dict
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -77,7 +78,11 @@ class HostQueue(Base):
         self.wait: str = ""       # why the last pop returned nothing
 
     def __len__(self) -> int:
-        return self.frontier.queued()
+        try:
+            return self.frontier.queued()
+        except RedisError as exc:
+            self._unreachable(exc)
+            return 1   # unknown: stay open, ask again
 
     def encode(self, request) -> bytes:
         return self._encode_request(request)
@@ -93,7 +98,13 @@ class HostQueue(Base):
     def pop(self, timeout: int = 0):
         self._count += 1
         token = f"{self.worker_id}/{self._count}"
-        data, host, self.wait = self.frontier.pop(token, lock_s=self.lock_s, max_backlog=self.max_backlog)
+        try:
+            data, host, self.wait = self.frontier.pop(token, lock_s=self.lock_s, max_backlog=self.max_backlog)
+        except RedisError as exc:
+            self._unreachable(exc)
+            self.wait = "1000"
+            return None
+        self._warned = False
         if data is None:
             return None
         try:
@@ -105,6 +116,11 @@ class HostQueue(Base):
         request.meta[LEASE] = token
         request.meta[HOST] = host
         return request
+
+    def _unreachable(self, exc: Exception) -> None:
+        if not getattr(self, "_warned", False):
+            self._warned = True
+            self.spider.logger.warning("Redis unreachable (%s); waiting for it", exc)
 
     def _decode(self, data: bytes):
         if data[:1] == b"{":   # a job message from the producer

@@ -14,6 +14,7 @@ requests, Formex parts and replay steps) with two differences:
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,8 +175,21 @@ class ClusterPipeline:
             return item
 
         # the Redis round trip off the reactor thread; the request's lease is dropped when it returns
-        return deferToThread(self.frontier.handoff, item.token, item.host, entries, requests,
-                             self.delay).addCallback(handed_on)
+        return deferToThread(self._handoff, item.token, item.host, entries, requests).addCallback(handed_on)
+
+    def _handoff(self, token, host, entries, requests, attempts: int = 60) -> int:
+        """In a thread: hand on, waiting for Redis if it is away (restarting); after a minute the request
+        stays leased, and goes back to the queue when its lease grows too old or this worker stops."""
+        from redis.exceptions import RedisError
+
+        for attempt in range(attempts):
+            try:
+                return self.frontier.handoff(token, host, entries, requests, self.delay)
+            except RedisError:
+                if attempt + 1 == attempts:
+                    raise
+                time.sleep(1)
+        return 0
 
 
 class RefuseMiddleware:

@@ -15,7 +15,7 @@ Keys (``P`` is the prefix, ``Q`` = ``P:documents:requests``, the scrapy-redis qu
                               host at a time across the cluster
 ``Q:next:HOST``               the earliest next request time of an idle HOST (expires)
 ``Q:leases``, ``Q:lease:host``  hash token -> the request a worker took, and its host, until the
-                              worker handed on everything the request produced
+``Q:lease:since``             worker handed on everything the request produced; zset token -> since when
 ``Q:queued``                  number of queued requests
 ``P:documents:dupefilter``    zset fingerprint -> time added (the scrapy-redis dupefilter key)
 ``P:items``                   stream of items for the writer (consumer group ``writers``)
@@ -70,6 +70,7 @@ end
 local function drop_lease(q, token)
   redis.call('HDEL', q .. ':leases', token)
   redis.call('HDEL', q .. ':lease:host', token)
+  redis.call('ZREM', q .. ':lease:since', token)
 end
 local function release_host(q, host, token, delay, now)
   if redis.call('HGET', q .. ':busy:owner', host) ~= token then
@@ -118,6 +119,7 @@ for _ = 1, 20 do
     redis.call('HSET', q .. ':busy:owner', host, ARGV[1])
     redis.call('HSET', q .. ':leases', ARGV[1], data)
     redis.call('HSET', q .. ':lease:host', ARGV[1], host)
+    redis.call('ZADD', q .. ':lease:since', now, ARGV[1])
     return {data, host, ''}
   end
 end
@@ -157,16 +159,19 @@ return added
 """
 
 # KEYS: Q, worker key prefix, dupefilter   ARGV: delay ms, worker whose leases to return ('' = dead ones only),
-# dupefilter retention ms
+# dupefilter retention ms, longest a lease may be held (ms; a live worker that lost a request, say to a Redis
+# outage while it handed it on, must not keep it forever)
 _REAP = _PRELUDE + r"""
 local q, wprefix, now = KEYS[1], KEYS[2], now_ms()
 local delay, forced = tonumber(ARGV[1]), ARGV[2]
+local oldest = now - tonumber(ARGV[4])
 local function gone(worker)
   return (not worker) or worker == forced or redis.call('EXISTS', wprefix .. worker) == 0
 end
 local requeued, freed = 0, 0
 for _, token in ipairs(redis.call('HKEYS', q .. ':lease:host')) do
-  if gone(worker_of(token)) then
+  local since = tonumber(redis.call('ZSCORE', q .. ':lease:since', token) or now)
+  if gone(worker_of(token)) or since < oldest then
     local data = redis.call('HGET', q .. ':leases', token)
     local host = redis.call('HGET', q .. ':lease:host', token)
     drop_lease(q, token)
@@ -280,11 +285,14 @@ class Frontier:
             args += [req_host, data, fingerprint(key) if key else ""]
         return int(self._handoff(keys=[self.keys.queue, self.keys.dupefilter, self.keys.stream], args=args))
 
-    def reap(self, delay_s: float, *, worker: str = "", retention_s: float = 8 * 86400) -> tuple[int, int]:
-        """Give back the leases and host locks of dead workers (or of ``worker``, stopping cleanly);
-        forget fingerprints older than ``retention_s``. Returns (requests requeued, hosts freed)."""
+    def reap(self, delay_s: float, *, worker: str = "", retention_s: float = 8 * 86400,
+             lease_max_s: float = 3600) -> tuple[int, int]:
+        """Give back the leases and host locks of dead workers (or of ``worker``, stopping cleanly) and
+        leases older than ``lease_max_s``; forget fingerprints older than ``retention_s``. Returns
+        (requests requeued, hosts freed)."""
         requeued, freed = self._reap(keys=[self.keys.queue, self.keys.worker(), self.keys.dupefilter],
-                                     args=[int(delay_s * 1000), worker, int(retention_s * 1000)])
+                                     args=[int(delay_s * 1000), worker, int(retention_s * 1000),
+                                           int(lease_max_s * 1000)])
         return int(requeued), int(freed)
 
     def queued(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import subprocess
 import sys
 import threading
 import time
@@ -259,3 +260,62 @@ def test_cluster_commands_need_redis_and_say_so(tmp_path, cli, redis_server):
     assert out.returncode == 2 and "cannot reach Redis at redis://127.0.0.1:1/0" in out.stderr
     out = cli("queue", env={"CLAUSEWATCH_REDIS_URL": redis_server.url}, check=True)
     assert "jobs queued" in out.stdout and "0 live worker(s)" in out.stdout
+
+
+def test_redis_killed_and_restarted_loses_nothing(tmp_path, spawn, cli):
+    from tests.redisserver import RedisServer, redis_available
+
+    if redis_available():
+        pytest.skip(redis_available())
+    redis = RedisServer(tmp_path / "redis", appendonly=True).start()   # appendfsync always
+    try:
+        redis_restart_run(tmp_path, spawn, cli, redis)
+    finally:
+        redis.stop()
+
+
+def redis_restart_run(tmp_path, spawn, cli, redis) -> None:
+    import os
+    import signal
+
+    from tests.hostfarm import host_url
+
+    farm = spawn([sys.executable, "-m", "tests.hostfarm", "--hosts", "10", "--log", str(tmp_path / "requests.log")],
+                 cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    port = int(farm.stdout.readline().split()[1])
+    total = 400
+    for n in range(total):
+        write_source(tmp_path / "sources", f"doc-{n:03d}", host_url(n % 10, port, n))
+    env = cluster_env(tmp_path, redis.url, "cw")
+    cli("enqueue", env=env, check=True)
+    full = {**os.environ, **env}
+    procs = [spawn([*CLI, "worker", "-q"], env=full, cwd=ROOT) for _ in range(2)]
+    procs.append(spawn([*CLI, "store", "-q"], env=full, cwd=ROOT))
+    db_file = tmp_path / "cw.db"
+
+    def stored() -> int:
+        try:
+            return connect(db_file, readonly=True).execute("SELECT COUNT(*) FROM stored_items").fetchone()[0]
+        except Exception:  # noqa: BLE001 - not there yet
+            return 0
+
+    deadline = time.monotonic() + 120
+    while stored() < total // 4 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    redis.kill()                       # SIGKILL: a power cut of the queue
+    time.sleep(1.5)
+    redis.start()                      # same port, same append-only file
+    client = redis.client()
+    while time.monotonic() < deadline and not (
+            stored() == total and client.xlen("clausewatch:items") == 0
+            and int(client.get("clausewatch:documents:requests:queued") or 0) == 0
+            and client.hlen("clausewatch:documents:requests:leases") == 0):
+        time.sleep(0.2)
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        assert proc.wait(60) == 0
+    db = connect(db_file)
+    assert db.execute("SELECT COUNT(*) FROM stored_items").fetchone()[0] == total
+    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT source_id) FROM versions").fetchone() == (total, total)
+    assert db.execute("SELECT COUNT(*) FROM fetches").fetchone()[0] == total

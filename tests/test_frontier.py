@@ -185,3 +185,14 @@ def test_processes_that_open_a_new_database_together_all_open_it(tmp_path):
     db = connect(tmp_path / "cw.db")
     names = [r[0] for r in db.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = 'clausewatch'")]
     assert len(names) == len(set(names)) and "m1701_stored_items" in names   # each applied once
+
+
+def test_a_lease_held_too_long_goes_back_even_from_a_live_worker(frontier):
+    # a request its worker lost (say to a Redis outage while handing it on) must not stay leased forever
+    beat(frontier, "w")
+    frontier.push("a.example", b"a0")
+    frontier.pop("w/1", lock_s=60)
+    assert frontier.reap(0, lease_max_s=60) == (0, 0)
+    time.sleep(0.2)
+    assert frontier.reap(0, lease_max_s=0.1) == (1, 0)
+    assert frontier.queued() == 1 and frontier.leased() == 0

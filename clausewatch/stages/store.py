@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from clausewatch.crawlers.frontier import Frontier
 from clausewatch.crawlers.item_codec import StreamItem, decode
 from clausewatch.crawlers.outcome import store_fetched
@@ -79,25 +81,15 @@ class Writer:
         idle_since: float | None = None
         try:
             while not self.stop.is_set():
-                entries = self.frontier.read(self.name, count=self.batch, block_ms=self.block_ms, pending=pending)
-                if pending and not entries:
-                    pending = False
+                try:
+                    pending, idle_since, done = self._step(db, pending, idle_since)
+                except RedisError as exc:   # restarting: what was read and not acknowledged is read again
+                    self.say(f"  Redis unreachable ({exc}); trying again in 1 s")
+                    self.stop.wait(1)
+                    pending = True
                     continue
-                if entries:
-                    idle_since = None
-                    self._store_batch(db, entries)
-                else:
-                    now = time.monotonic()
-                    if self.run_id is not None and now - self.last_item >= self.idle_close_s:
-                        self._close_run(db)
-                    if self.exit_when_idle > 0:
-                        if not self.frontier.idle() or self.frontier.backlog():
-                            idle_since = None
-                        elif idle_since is None:
-                            idle_since = now
-                        elif now - idle_since >= self.exit_when_idle:
-                            self.say(f"  nothing to store and nothing in flight for {self.exit_when_idle:g} s")
-                            break
+                if done:
+                    break
                 if self.progress and time.monotonic() - reported >= self.report_every:
                     rate = (self.stored - done_at_report) / (time.monotonic() - reported)
                     reported, done_at_report = time.monotonic(), self.stored
@@ -109,6 +101,27 @@ class Writer:
             db.close()
         seconds = time.monotonic() - started
         return {"stored": self.stored, "counts": dict(self.counts), "seconds": round(seconds, 2)}
+
+    def _step(self, db, pending: bool, idle_since: float | None) -> tuple[bool, float | None, bool]:
+        """Read and store one batch; returns (still reading pending entries, idle since, stop now)."""
+        entries = self.frontier.read(self.name, count=self.batch, block_ms=self.block_ms, pending=pending)
+        if pending and not entries:
+            return False, idle_since, False
+        if entries:
+            self._store_batch(db, entries)
+            return pending, None, False
+        now = time.monotonic()
+        if self.run_id is not None and now - self.last_item >= self.idle_close_s:
+            self._close_run(db)
+        if self.exit_when_idle > 0:
+            if not self.frontier.idle() or self.frontier.backlog():
+                return pending, None, False
+            if idle_since is None:
+                return pending, now, False
+            if now - idle_since >= self.exit_when_idle:
+                self.say(f"  nothing to store and nothing in flight for {self.exit_when_idle:g} s")
+                return pending, idle_since, True
+        return pending, idle_since, False
 
     def _summary(self) -> str:
         return ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in sorted(self.counts.items())) or "nothing"

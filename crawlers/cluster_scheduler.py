@@ -76,6 +76,8 @@ class HostQueue(Base):
         self.max_backlog = settings.getint("CLAUSEWATCH_REDIS_MAX_BACKLOG", 0)
         self._count = 0
         self.wait: str = ""       # why the last pop returned nothing
+        self.delay = settings.getfloat("DOWNLOAD_DELAY")
+        self._uncertain: list[str] = []   # leases Redis may hold for us though we never got their request
 
     def __len__(self) -> int:
         try:
@@ -92,16 +94,29 @@ class HostQueue(Base):
         host = gate_host(request)
         request.meta.pop(HOST, None)
         request.meta.pop("cw_released", None)
-        return self.frontier.push(host, self._encode_request(request), key=key, front=transfer is not None,
-                                  transfer=transfer)
+        try:
+            return self.frontier.push(host, self._encode_request(request), key=key, front=transfer is not None,
+                                      transfer=transfer)
+        except RedisError as exc:
+            self._unreachable(exc)
+            if transfer:   # the original request stays leased: it goes back to the queue once Redis is back
+                self._uncertain.append(transfer)
+            return False
+
+    def _settle(self) -> None:
+        while self._uncertain:
+            self.frontier.give_back(self._uncertain[0], self.delay)
+            self._uncertain.pop(0)
 
     def pop(self, timeout: int = 0):
         self._count += 1
         token = f"{self.worker_id}/{self._count}"
         try:
+            self._settle()
             data, host, self.wait = self.frontier.pop(token, lock_s=self.lock_s, max_backlog=self.max_backlog)
         except RedisError as exc:
             self._unreachable(exc)
+            self._uncertain.append(token)   # the pop may have happened, its reply lost
             self.wait = "1000"
             return None
         self._warned = False

@@ -131,6 +131,19 @@ _RELEASE = _PRELUDE + r"""
 return release_host(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), now_ms())
 """
 
+# A lease whose worker does not know whether it got it (the reply of a pop was lost): back to the front of its
+# host queue, and the host lock released.   KEYS: Q   ARGV: token, delay ms
+_GIVE_BACK = _PRELUDE + r"""
+local q, now = KEYS[1], now_ms()
+local data = redis.call('HGET', q .. ':leases', ARGV[1])
+local host = redis.call('HGET', q .. ':lease:host', ARGV[1])
+if not (data and host) then return 0 end
+drop_lease(q, ARGV[1])
+push(q, '', host, data, '', true, now)
+release_host(q, host, ARGV[1], tonumber(ARGV[2]), now)
+return 1
+"""
+
 # Everything a leased request produced, handed on at once, then its lease dropped.
 # KEYS: Q, dupefilter, stream   ARGV: token, host, delay ms, number of entries, then per entry the number
 # of field/value strings and the strings, then the number of requests and per request host, data, fingerprint
@@ -245,6 +258,7 @@ class Frontier:
         self._release = client.register_script(_RELEASE)
         self._handoff = client.register_script(_HANDOFF)
         self._reap = client.register_script(_REAP)
+        self._give_back = client.register_script(_GIVE_BACK)
 
     # ------------------------------------------------------------ requests
 
@@ -267,6 +281,11 @@ class Frontier:
                                      args=[token, int(lock_s * 1000), max_backlog])
         wait = wait.decode() if isinstance(wait, bytes) else wait
         return data, (host.decode() if isinstance(host, bytes) else host), wait
+
+    def give_back(self, token: str, delay_s: float) -> bool:
+        """Requeue the request leased under ``token`` (if it is) and free its host: for a worker that lost
+        the reply of a pop, or could not hand on a retry, while Redis was away."""
+        return bool(self._give_back(keys=[self.keys.queue], args=[token, int(delay_s * 1000)]))
 
     def release_host(self, host: str, token: str, delay_s: float) -> bool:
         """The request of ``token`` is answered: ``host`` may be requested again after ``delay_s``."""

@@ -196,3 +196,13 @@ def test_a_lease_held_too_long_goes_back_even_from_a_live_worker(frontier):
     time.sleep(0.2)
     assert frontier.reap(0, lease_max_s=0.1) == (1, 0)
     assert frontier.queued() == 1 and frontier.leased() == 0
+
+
+def test_a_lease_whose_reply_was_lost_is_given_back(frontier):
+    beat(frontier, "w")
+    frontier.push("a.example", b"a0")
+    frontier.push("a.example", b"a1")
+    frontier.pop("w/1", lock_s=60)          # the worker never saw this reply (Redis went away)
+    assert frontier.give_back("w/1", 0) is True
+    assert frontier.give_back("w/1", 0) is False
+    assert frontier.pop("w/2", lock_s=60)[0] == b"a0"   # first again, and its host free

@@ -321,8 +321,9 @@ class Frontier:
         return int(self.redis.hlen(f"{self.keys.queue}:leases"))
 
     def idle(self) -> bool:
-        """Nothing queued and nothing being fetched anywhere in the cluster."""
-        return self.queued() <= 0 and self.leased() == 0
+        """Nothing queued, nothing being fetched and nothing waiting for the writer anywhere in the cluster
+        (the writer queues the first fetch of discovered sources before it acknowledges their listing)."""
+        return self.queued() <= 0 and self.leased() == 0 and self.backlog() == 0
 
     # ------------------------------------------------------------ workers
 

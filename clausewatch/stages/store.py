@@ -163,17 +163,19 @@ class Writer:
                     continue
                 stored.append(entry_id)
                 self.counts[outcome] = self.counts.get(outcome, 0) + 1
-                if item.kind == "discovered":
+                if item.kind == "discovered":   # stored now or before a crash: queue what it revealed
                     discovered.append(item)
-        self.frontier.ack(stored)   # after the commit
-        for entry_id, fields, error in dead:
-            self.say(f"  cannot store stream entry {entry_id!r}: {error} (kept in the dead-letter stream)")
-            self.frontier.bury(entry_id, fields, error)
+        # after the commit; the first fetch of discovered sources is queued before their listing is
+        # acknowledged (a crash in between queues them again: the duplicate filter drops the second)
         for item in discovered:
             queued = enqueue_discovered(db, self.frontier, item.discovery, cycle=item.cycle or "discovered",
                                         replay=bool(item.replay))
             if queued:
                 self.say(f"  discovered by {item.discovery}: {', '.join(queued)} (first fetch queued)")
+        self.frontier.ack(stored)
+        for entry_id, fields, error in dead:
+            self.say(f"  cannot store stream entry {entry_id!r}: {error} (kept in the dead-letter stream)")
+            self.frontier.bury(entry_id, fields, error)
         self.stored += len(stored)
         self.last_item = time.monotonic()
 

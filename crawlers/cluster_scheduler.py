@@ -86,9 +86,6 @@ class HostQueue(Base):
             self._unreachable(exc)
             return 1   # unknown: stay open, ask again
 
-    def encode(self, request) -> bytes:
-        return self._encode_request(request)
-
     def push(self, request, *, key: str | None = None) -> bool:
         transfer = request.meta.pop(LEASE, None)   # a retry or redirect of a leased request takes its place
         host = gate_host(request)
@@ -109,15 +106,19 @@ class HostQueue(Base):
             self._uncertain.pop(0)
 
     def pop(self, timeout: int = 0):
+        self.wait = "1000"
+        try:
+            self._settle()
+        except RedisError as exc:
+            self._unreachable(exc)
+            return None
         self._count += 1
         token = f"{self.worker_id}/{self._count}"
         try:
-            self._settle()
             data, host, self.wait = self.frontier.pop(token, lock_s=self.lock_s, max_backlog=self.max_backlog)
         except RedisError as exc:
             self._unreachable(exc)
             self._uncertain.append(token)   # the pop may have happened, its reply lost
-            self.wait = "1000"
             return None
         self._warned = False
         if data is None:
@@ -125,8 +126,11 @@ class HostQueue(Base):
         try:
             request = self._decode(data)
         except Exception as exc:  # noqa: BLE001 - a broken entry must not stop the worker
-            self.spider.logger.error("dropped an unreadable frontier entry (%s: %s)", type(exc).__name__, exc)
-            self.frontier.handoff(token, host, [], [], 0)
+            # handed to the writer as it is, which keeps it in the dead-letter stream for people to read
+            self.spider.logger.error("unreadable queue entry (%s: %s): kept in the dead-letter stream",
+                                     type(exc).__name__, exc)
+            self.frontier.handoff(token, host, [{"id": f"unreadable:{token}", "kind": "unreadable",
+                                                 "meta": "{}", "blob": data}], [], self.delay)
             return None
         request.meta[LEASE] = token
         request.meta[HOST] = host

@@ -157,7 +157,12 @@ def test_a_job_queued_twice_in_a_cycle_is_fetched_once(tmp_path, site, redis_ser
     cli("enqueue", "--cycle", "c1", env=env, check=True)
     again = cli("enqueue", "--cycle", "c1", env=env, check=True)
     assert "queued 0 jobs" in again.stderr and "1 already queued in this cycle" in again.stderr
+    from clausewatch.crawlers.frontier import Frontier
+
+    Frontier(redis_server.client()).push("127.0.0.1", b"\x80 not a request")   # a broken entry, kept for people
     drain(spawn, env, workers=2)
+    dead = redis_server.client().xrange("clausewatch:items:dead")
+    assert len(dead) == 1 and dead[0][1][b"id"].startswith(b"unreadable:")
     cli("enqueue", "--cycle", "c1", env=env, check=True)   # after it was fetched, too
     forced = cli("enqueue", "--force", env=env, check=True)
     assert "queued 1 jobs" in forced.stderr

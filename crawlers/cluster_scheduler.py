@@ -88,6 +88,11 @@ class HostQueue(Base):
 
     def push(self, request, *, key: str | None = None) -> bool:
         transfer = request.meta.pop(LEASE, None)   # a retry or redirect of a leased request takes its place
+        if transfer and not getattr(self.spider, "replay_base", None):
+            # the downloader's slot is the old host's: a redirect to another host is queued and locked under
+            # the new one (replay requests keep theirs: it names the real host behind the replay server)
+            request.meta.pop("download_slot", None)
+            request.meta.pop(HOST, None)
         host = gate_host(request)
         request.meta.pop(HOST, None)
         request.meta.pop("cw_released", None)

@@ -49,6 +49,8 @@ class Site(http.server.BaseHTTPRequestHandler):
                 self.failures_left[self.path] = failing - 1
         if self.path == "/robots.txt":
             return self._send(200, b"User-agent: *\nDisallow: /private\n")
+        if self.path == "/moved":
+            return self._send(301, headers={"Location": "/flaky"})
         if failing:
             return self._send(503, b"busy", {"Retry-After": "0"})
         body = self.pages.get(self.path)
@@ -80,6 +82,7 @@ def declare(sources: Path, site_url: str) -> None:
     write_source(sources, "gone", f"{site_url}/gone")
     write_source(sources, "flaky", f"{site_url}/flaky")
     write_source(sources, "act", f"{site_url}/oj/L_209900001EN.doc.fmx.xml", fmt="xml", kind="regulation")
+    write_source(sources, "moved", f"{site_url}/moved")
 
 
 def cluster_env(tmp_path: Path, redis_url: str, name: str) -> dict[str, str]:
@@ -127,7 +130,7 @@ def test_a_cluster_stores_what_a_single_process_crawl_stores(tmp_path, site, red
     cli("crawl", "--no-process", env=single)
     Site.failures_left = {"/flaky": 1}
     out = cli("enqueue", env=cluster, check=True)
-    assert "queued 5 jobs" in out.stderr
+    assert "queued 6 jobs" in out.stderr
     drain(spawn, cluster)
     first = summary(tmp_path / "single.db")
     assert summary(tmp_path / "cluster.db") == first
@@ -146,7 +149,8 @@ def test_a_cluster_stores_what_a_single_process_crawl_stores(tmp_path, site, red
     assert second["terms"][2] == ["new_version", "new_version"] and len(second["terms"][1]) == 2
     assert second["act"][2] == ["new_version", "not_modified"]
     db = connect(tmp_path / "cluster.db")
-    assert db.execute("SELECT COUNT(*) FROM stored_items").fetchone()[0] == 10
+    assert first["moved"][:2] == ("ok", first["flaky"][1])        # followed, like a retry, by any worker
+    assert db.execute("SELECT COUNT(*) FROM stored_items").fetchone()[0] == 12
     assert [r[0] for r in db.execute("SELECT mode FROM crawl_runs")] == ["cluster", "cluster"]
     assert not (tmp_path / "workers-never-open-this").exists()
 

@@ -44,12 +44,16 @@ def start(args: list[str], env: dict) -> subprocess.Popen:
     return processes.popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def finish(proc: subprocess.Popen) -> tuple[float, int]:
-    """Wait for ``proc``; its end time and peak RSS (MB) from the kernel's accounting."""
+CPU: dict[str, float] = {}   # CPU seconds of the last process finished, by role
+
+
+def finish(proc: subprocess.Popen, role: str = "") -> tuple[float, int]:
+    """Wait for ``proc``; its end time and peak RSS (MB) from the kernel's accounting (CPU time in CPU)."""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{proc.args[3:5]} exited {proc.returncode}: {proc.stderr.read()[-2000:]}")
+    CPU[role] = CPU.get(role, 0.0) + usage.ru_utime + usage.ru_stime
     return time.monotonic(), usage.ru_maxrss // 1024
 
 
@@ -65,10 +69,25 @@ def stored(db_file: Path) -> int:
 
 def in_process(work: Path, env: dict, sources: int) -> dict:
     env = {**env, "CLAUSEWATCH_DB": str(work / "single.db")}
+    CPU.clear()
     began = time.monotonic()
-    ended, rss = finish(start([*CLI, "crawl", "--no-process", "-q"], env))
+    ended, rss = finish(start([*CLI, "crawl", "--no-process", "-q"], env), "crawl")
     assert stored(work / "single.db") == sources
-    return {"mode": "in-process (clausewatch crawl)", "seconds": ended - began, "rss": f"{rss}"}
+    return {"mode": "in-process, one `clausewatch crawl` of all", "seconds": ended - began, "rss": f"{rss}",
+            "documents": sources, "cpu": f"{CPU['crawl'] / sources * 1000:.1f}"}
+
+
+def per_source(work: Path, env: dict, count: int) -> dict:
+    """What the scheduler does without Redis: one `clausewatch crawl --source X` process per due source."""
+    env = {**env, "CLAUSEWATCH_DB": str(work / "per-source.db")}
+    CPU.clear()
+    began = time.monotonic()
+    for n in range(count):
+        ended, rss = finish(start([*CLI, "crawl", "--no-process", "-q", "--source", f"s{n:05d}"], env), "crawl")
+    assert stored(work / "per-source.db") == count
+    return {"mode": "in-process, one `crawl --source X` per source (the scheduler without Redis)",
+            "seconds": ended - began, "rss": f"{rss}", "documents": count,
+            "cpu": f"{CPU['crawl'] / count * 1000:.0f}"}
 
 
 def cluster(work: Path, env: dict, sources: int, workers: int, redis: RedisServer) -> dict:
@@ -77,16 +96,18 @@ def cluster(work: Path, env: dict, sources: int, workers: int, redis: RedisServe
     redis.client().flushall()
     subprocess.run([*CLI, "enqueue", "-q", "--cycle", f"bench-{workers}"], env=env, cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
+    CPU.clear()
     began = time.monotonic()
     procs = [start([*CLI, "worker", "-q", "--exit-when-idle", "1"], env) for _ in range(workers)]
     writer = start([*CLI, "store", "-q", "--exit-when-idle", "1"], env)
     while stored(db_file) < sources:
         time.sleep(0.05)
     done = time.monotonic()
-    rss = [finish(p)[1] for p in procs]
-    writer_rss = finish(writer)[1]
+    rss = [finish(p, "worker")[1] for p in procs]
+    writer_rss = finish(writer, "writer")[1]
     return {"mode": f"cluster, {workers} worker{'s' if workers > 1 else ''} + writer", "seconds": done - began,
-            "rss": f"{'/'.join(map(str, rss))} + writer {writer_rss}"}
+            "rss": f"{'/'.join(map(str, rss))} + writer {writer_rss}", "documents": sources,
+            "cpu": f"{CPU['worker'] / sources * 1000:.1f} + writer {CPU['writer'] / sources * 1000:.1f}"}
 
 
 def writer_alone(work: Path, env: dict, sources: int, redis: RedisServer) -> dict:
@@ -108,10 +129,12 @@ def writer_alone(work: Path, env: dict, sources: int, redis: RedisServer) -> dic
         proc.terminate()
         finish(proc)
     item_bytes = (client.info("memory")["used_memory"] - before) / sources
+    CPU.clear()
     began = time.monotonic()
-    ended, rss = finish(start([*CLI, "store", "-q", "--exit-when-idle", "0.5"], env))
+    ended, rss = finish(start([*CLI, "store", "-q", "--exit-when-idle", "0.5"], env), "writer")
     seconds = ended - began - 0.5
-    return {"seconds": seconds, "rss": rss, "queued_bytes": queued_bytes, "item_bytes": item_bytes}
+    return {"seconds": seconds, "rss": rss, "queued_bytes": queued_bytes, "item_bytes": item_bytes,
+            "cpu": f"{CPU['writer'] / sources * 1000:.1f}"}
 
 
 def main() -> None:
@@ -136,7 +159,8 @@ def main() -> None:
         redis = RedisServer(work / "redis").start()
         print(f"{args.sources:,} sources on {HOSTS} hosts (answer {args.latency * 1000:g} ms, per-host delay "
               f"{args.delay:g} s), {os.cpu_count()} cores", file=sys.stderr)
-        rows = [in_process(work, env, args.sources)]
+        rows = [per_source(work, env, min(20, args.sources)), in_process(work, env, args.sources)]
+        print(f"  {rows[0]['mode']}: {rows[0]['seconds'] / rows[0]['documents']:.2f} s per source", file=sys.stderr)
         for workers in (1, 2, 3):
             rows.append(cluster(work, env, args.sources, workers, redis))
             print(f"  {rows[-1]['mode']}: {rows[-1]['seconds']:.1f} s", file=sys.stderr)
@@ -146,12 +170,14 @@ def main() -> None:
             redis.stop()
         processes.stop(farm)
         shutil.rmtree(work, ignore_errors=True)
-    print("\n| mode | documents | seconds | documents/s | peak RSS (MB) |\n|---|---|---|---|---|")
+    print("\n| mode | documents | seconds | documents/s | CPU ms per document | peak RSS (MB) |\n"
+          "|---|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row['mode']} | {args.sources:,} | {row['seconds']:.1f} | {args.sources / row['seconds']:,.0f} "
-              f"| {row['rss']} |")
+        rate = row["documents"] / row["seconds"]
+        print(f"| {row['mode']} | {row['documents']:,} | {row['seconds']:.1f} | "
+              f"{rate:,.{1 if rate < 10 else 0}f} | {row['cpu']} | {row['rss']} |")
     print(f"| writer alone, draining a full stream | {args.sources:,} items | {alone['seconds']:.1f} | "
-          f"{args.sources / alone['seconds']:,.0f} items/s | {alone['rss']} |")
+          f"{args.sources / alone['seconds']:,.0f} items/s | {alone['cpu']} | {alone['rss']} |")
     print(f"\nRedis memory: {alone['queued_bytes']:,.0f} bytes per queued job, "
           f"{alone['item_bytes']:,.0f} bytes per item waiting for the writer (documents of "
           f"{len(document(0, 1)):,} bytes)")

@@ -5,8 +5,9 @@ cluster's host gate see distinct hosts exactly as on the web.
 ``/doc/N`` is a small licence-like text document (its words depend on N and on the farm's revision),
 with an ``ETag`` and conditional answers (304); ``/robots.txt`` allows everything. Every request is
 logged, one line each, to ``--log``: ``host  path  start  end  status`` (``time.monotonic()`` of this
-process, seconds), so a test can check that no two requests to one host overlapped and that the
-per-host delay held. ``/-/revision?set=R`` (not logged) changes every document.
+process, seconds: start when the request was read, end when the answer was complete, just before it is
+written), so a test can check that no two requests to one host overlapped and that the per-host delay
+held. ``/-/revision?set=R`` (not logged) changes every document.
 
 Run: ``python -m tests.hostfarm --hosts 20 --log FILE [--latency 0.01]``; it prints ``READY PORT``.
 """
@@ -66,8 +67,11 @@ def handler_for(farm: Farm):
             if farm.latency:
                 time.sleep(farm.latency)
             status, body, headers = self._answer(parts.path)
+            # the end is when the answer is complete, before it is written: a thread of this process may
+            # log late (twenty hosts share one GIL), the client cannot have it earlier than this
+            end = time.monotonic()
             self._send(status, body, headers)
-            farm.record(host, parts.path, start, time.monotonic(), status)
+            farm.record(host, parts.path, start, end, status)
 
         def _answer(self, path: str):
             if path == "/robots.txt":

@@ -7,7 +7,7 @@ CORPUS ?= ../shared/corpus
 DB ?= data/clausewatch.db
 export CLAUSEWATCH_CORPUS := $(abspath $(CORPUS))
 
-.PHONY: install demo test run lint bench browser clean
+.PHONY: install demo test run lint bench browser redis clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ install: $(BIN)/.installed
 
 browser:
 	@scripts/ensure-chromium
+
+# Debian's redis-server for the cluster tests (they start their own instances on 127.0.0.1)
+redis:
+	@scripts/ensure-redis
 
 demo: install
 	$(BIN)/clausewatch crawl --replay $(CORPUS) --db $(DB)
@@ -33,7 +37,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 
-test: install browser lint
+test: install browser redis lint
 	$(BIN)/pytest -q
 
 bench: install

@@ -331,11 +331,18 @@ def canonical_spelling(word: str) -> str:
 _TOKEN = re.compile(r"\ue000[\w=|-]+\ue001|\d+(?:[.,]\d+)+[^\W_]*|[^\W_]+|[%$€£¥§]")
 
 
-def pre_key(text: str, ctx: DocContext | None = None) -> str:
-    """The ladder up to punctuation: markup, URLs, bullets, numbering, quotes, case, release names/dates."""
+@lru_cache(maxsize=65536)
+def _context_free_key(text: str) -> str:
+    """The steps of :func:`pre_key` that do not depend on the documents compared: computed once per clause
+    text, however many comparisons the text takes part in (the pairs step compares a version many times)."""
     text = mask_urls(strip_markup(nfkc(text)))
     text = strip_labels(strip_bullets(strip_emphasis(text)))
-    text = mask_placeholders(mask_copyright(mask_relative_dates(unify_chars(text))))
+    return mask_placeholders(mask_copyright(mask_relative_dates(unify_chars(text))))
+
+
+def pre_key(text: str, ctx: DocContext | None = None) -> str:
+    """The ladder up to punctuation: markup, URLs, bullets, numbering, quotes, case, release names/dates."""
+    text = _context_free_key(text)
     if ctx is not None:
         text = ctx.mask(text)
     return canonical_dates(text).lower()

@@ -1,4 +1,5 @@
-"""Downloader middlewares: retries with exponential backoff that honour Retry-After, and the URL policy."""
+"""Downloader middlewares: retries with exponential backoff that honour Retry-After, the URL policy, and
+robots.txt for every request that waits for it."""
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +7,11 @@ import email.utils
 import time
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from clausewatch.crawlers.urlpolicy import ALLOW_ALL, local_allowance, url_refusal
 
@@ -85,3 +90,27 @@ class UrlPolicyMiddleware:
         if refusal:
             raise IgnoreRequest(f"refused {request.url}: {refusal}")
         return None
+
+
+class RobotsTxtForAllMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with every request that waits for a robots.txt being fetched checked.
+
+    Scrapy 2.14+ (``robot_parser``, scrapy/scrapy#6802) lets the requests that arrive while a host's
+    robots.txt is being fetched await the same Deferred through ``Deferred.asFuture``, whose callback
+    returns None: the first waiter gets the parser, every later one gets None, which Scrapy reads as
+    "no robots.txt, allow everything". Here each waiter gets a Deferred of its own that passes the parser
+    on, as Scrapy did before (a crawl of several sources of one host fetched pages robots.txt forbids).
+    """
+
+    async def robot_parser(self, request):
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(pending, Deferred):
+            waiter: Deferred = Deferred()
+
+            def pass_on(result):
+                waiter.callback(result)
+                return result
+
+            pending.addCallback(pass_on)
+            return await maybe_deferred_to_future(waiter)
+        return await super().robot_parser(request)

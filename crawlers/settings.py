@@ -63,6 +63,8 @@ def crawl_settings(*, db_path: str, run_id: int, replay: bool = False, progress:
         "TWISTED_DNS_RESOLVER": "clausewatch.crawlers.urlpolicy.PolicyResolver",
         "LOG_LEVEL": os.environ.get("CLAUSEWATCH_LOG_LEVEL", "ERROR"),
         "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "clausewatch.crawlers.middlewares.RobotsTxtForAllMiddleware": 100,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "clausewatch.crawlers.middlewares.BackoffRetryMiddleware": 550,
             "clausewatch.crawlers.middlewares.UrlPolicyMiddleware": 50,
@@ -73,6 +75,57 @@ def crawl_settings(*, db_path: str, run_id: int, replay: bool = False, progress:
         "CLAUSEWATCH_PROGRESS": progress,
         "CLAUSEWATCH_REPLAY": replay,
         "CLAUSEWATCH_ALLOW_LOCAL": os.environ.get("CLAUSEWATCH_ALLOW_LOCAL", ""),
+    }
+    settings.update(overrides or {})
+    return settings
+
+
+def cluster_settings(*, redis_url: str, worker_id: str, prefix: str = "clausewatch", replay: bool = False,
+                     concurrency: int = 8, exit_when_idle: float = 0.0,
+                     overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A worker's settings: the crawl settings above (politeness, limits, retries, URL policy), with
+    scrapy-redis's scheduler over the shared frontier instead of Scrapy's, and the item stream instead of
+    the database. The per-host delay is held cluster-wide by the frontier's host gate; locally it only
+    spaces a robots.txt fetch and the request that needed it."""
+    from clausewatch.crawlers.frontier import Keys
+
+    base = crawl_settings(db_path="", run_id=0, replay=replay, progress=False)
+    keys = Keys(prefix)
+    timeout = base["DOWNLOAD_TIMEOUT"]
+    delay = base["DOWNLOAD_DELAY"]
+    middlewares = dict(base["DOWNLOADER_MIDDLEWARES"])
+    middlewares.update({
+        "clausewatch.crawlers.middlewares.RobotsTxtForAllMiddleware": None,
+        "clausewatch.crawlers.cluster_worker.ExpiringRobotsTxtMiddleware": 100,
+        "clausewatch.crawlers.cluster_spider.RefuseMiddleware": 10,
+    })
+    settings = {
+        **base,
+        "CONCURRENT_REQUESTS": concurrency,
+        "CONCURRENT_ITEMS": 10,
+        "DOWNLOAD_DELAY_JITTER": 0,
+        "DOWNLOADER_MIDDLEWARES": middlewares,
+        "ITEM_PIPELINES": {"clausewatch.crawlers.cluster_spider.ClusterPipeline": 300},
+        "EXTENSIONS": {"clausewatch.crawlers.cluster_worker.ClusterWorkerExtension": 500},
+        "SCHEDULER": "clausewatch.crawlers.cluster_scheduler.ClusterScheduler",
+        "SCHEDULER_QUEUE_CLASS": "clausewatch.crawlers.cluster_scheduler.HostQueue",
+        "SCHEDULER_QUEUE_KEY": keys.queue,
+        "DUPEFILTER_CLASS": "clausewatch.crawlers.cluster_scheduler.JobDupeFilter",
+        "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter,
+        "SCHEDULER_PERSIST": True,
+        "REDIS_URL": redis_url,
+        "REDIS_PARAMS": {"socket_timeout": 30, "socket_connect_timeout": 10, "retry_on_timeout": True,
+                         "health_check_interval": 30},
+        "CLAUSEWATCH_REDIS_PREFIX": prefix,
+        "CLAUSEWATCH_WORKER_ID": worker_id,
+        "CLAUSEWATCH_WORKER_TTL": env_number("CLAUSEWATCH_WORKER_TTL", 60.0),
+        "CLAUSEWATCH_POLL_S": env_number("CLAUSEWATCH_POLL_S", min(0.25, max(0.02, delay / 2))),
+        # one robots.txt fetch, one document fetch and the local delay between them, with room to spare;
+        # a killed worker's locks go sooner, when its heartbeat expires
+        "CLAUSEWATCH_HOST_LOCK_S": 2 * timeout + 2 * delay + 10,
+        "CLAUSEWATCH_REDIS_MAX_BACKLOG": int(env_number("CLAUSEWATCH_REDIS_MAX_BACKLOG", 5000, integer=True)),
+        "CLAUSEWATCH_EXIT_WHEN_IDLE": exit_when_idle,
+        "CLAUSEWATCH_ROBOTS_TTL": env_number("CLAUSEWATCH_ROBOTS_TTL", 86400.0),
     }
     settings.update(overrides or {})
     return settings

@@ -232,20 +232,25 @@ class DocumentSpider(scrapy.Spider):
 
     # ------------------------------------------------------------ discovery
 
-    def parse_listing(self, response: Response):
+    def listing_sources(self, response: Response) -> tuple[list, str | None]:
+        """The sources a fetched discovery listing declares, or why there are none (one line)."""
         disc: Discovery = response.meta["discovery"]
         if response.status != 200:
-            self.logger.error("discovery %s: HTTP %s", disc.id, response.status)
-            return
+            return [], f"HTTP {response.status}"
         try:
             listing = json.loads(response.body)
         except ValueError:
-            self.logger.error("discovery %s: the listing is not JSON", disc.id)
-            return
+            return [], "the listing is not JSON"
         try:
-            found = disc.sources_from_listing(listing)
+            return disc.sources_from_listing(listing), None
         except DeclarationError as exc:
-            self.logger.error("discovery %s: %s", disc.id, exc)
+            return [], str(exc)
+
+    def parse_listing(self, response: Response):
+        disc: Discovery = response.meta["discovery"]
+        found, error = self.listing_sources(response)
+        if error:
+            self.logger.error("discovery %s: %s", disc.id, error)
             return
         new = [s for s in found if s.id not in self.known_ids and s.url not in self.known_urls]
         if not new:

@@ -1,7 +1,9 @@
 """Opening the databases: WAL, busy timeout, migrations."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import logging
 import os
 import sqlite3
@@ -49,6 +51,18 @@ def check_database_file(path: str | Path) -> None:
         raise StoreError(f"{path}: not an SQLite database (wrong --db?)")
 
 
+@contextlib.contextmanager
+def _migration_lock(path: Path):
+    # an empty file beside the database, readable by its owner only (it sits beside the private one too)
+    fd = os.open(path.with_name(path.name + ".migrate.lock"), os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _open(path: str | Path, migrations, *, readonly: bool = False) -> Database:
     path = Path(path)
     check_database_file(path)
@@ -61,11 +75,15 @@ def _open(path: str | Path, migrations, *, readonly: bool = False) -> Database:
         db = Database(conn)
         db.execute("PRAGMA busy_timeout = 30000")
         if not readonly:
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
-            migrations.apply(db)
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal" or list(migrations.pending(db)):
+                # processes that open a new database together (the writer, the scheduler, serve) would
+                # both apply the same migrations: one at a time, and the second finds nothing to do
+                with _migration_lock(path):
+                    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                        db.execute("PRAGMA journal_mode = WAL")
+                    migrations.apply(db)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: cannot open database: {exc}") from None
     except OSError as exc:

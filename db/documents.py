@@ -20,6 +20,19 @@ from clausewatch.db.records import Fetched
 JSON_COLUMNS = ("selectors", "incorporates")
 
 
+def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
+    """One plain INSERT on the hot path of storing a fetch (sqlite-utils' insert reads the table's schema
+    on every call: most of a fetch's storing time at thousands of items). Values are scalars."""
+    columns = ", ".join(f"[{k}]" for k in row)
+    cursor = db.execute(f"INSERT INTO [{table}] ({columns}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+    return cursor.lastrowid
+
+
+def _update(db: Database, table: str, pk: int, values: dict[str, Any]) -> None:
+    assignments = ", ".join(f"[{k}] = ?" for k in values)
+    db.execute(f"UPDATE [{table}] SET {assignments} WHERE id = ?", [*values.values(), pk])
+
+
 def sha256(data: bytes | str) -> str:
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -73,6 +86,18 @@ def add_discovered_sources(db: Database, rows: Iterable[dict[str, Any]]) -> list
     return added
 
 
+def record_discovered(db: Database, item_id: str, rows: Iterable[dict[str, Any]]) -> list[str] | None:
+    """Cluster mode: the sources one discovery listing revealed, stored once per item id.
+
+    Returns the ids of the sources added, or None when this item was stored before."""
+    with db.atomic():
+        if db.execute("SELECT 1 FROM stored_items WHERE item_id = ?", [item_id]).fetchone():
+            return None
+        added = add_discovered_sources(db, rows)
+        db["stored_items"].insert({"item_id": item_id, "fetch_id": None, "stored_at": now_iso()})
+    return added
+
+
 def source_rows(db: Database, *, active_only: bool = True) -> list[dict[str, Any]]:
     where = "WHERE active = 1" if active_only else ""
     rows = list(db.query(f"SELECT * FROM sources {where} ORDER BY source_id"))
@@ -96,7 +121,8 @@ def start_run(db: Database, *, mode: str, as_of: str | None = None, corpus: str 
                                     "pid": pid, "sources": sources, "status": "running"}).last_pk
 
 
-def finish_run(db: Database, run_id: int, *, status: str, error: str | None = None) -> dict[str, Any]:
+def finish_run(db: Database, run_id: int, *, status: str, error: str | None = None,
+               count_sources: bool = False) -> dict[str, Any]:
     counts = dict(db.execute(
         """SELECT outcome, COUNT(*) FROM fetches WHERE run_id = ? AND part IS NULL GROUP BY outcome""", [run_id]
     ).fetchall())
@@ -108,6 +134,9 @@ def finish_run(db: Database, run_id: int, *, status: str, error: str | None = No
         "new_versions": counts.get("new_version", 0), "technical": counts.get("technical", 0),
         "held": counts.get("held", 0), "errors": counts.get("error", 0) + counts.get("gone", 0),
     }
+    if count_sources:   # a cluster writer's run: the sources it stored a fetch of
+        update["sources"] = db.execute("SELECT COUNT(DISTINCT source_id) FROM fetches WHERE run_id = ?",
+                                       [run_id]).fetchone()[0]
     db["crawl_runs"].update(run_id, update)
     return db["crawl_runs"].get(run_id)
 
@@ -119,10 +148,10 @@ def store_snapshot(db: Database, body: bytes, content_type: str | None = None) -
     row = db.execute("SELECT id FROM snapshots WHERE sha256 = ?", [digest]).fetchone()
     if row:
         return row[0]
-    return db["snapshots"].insert({
+    return _insert(db, "snapshots", {
         "sha256": digest, "size": len(body), "compression": "zlib", "content": zlib.compress(body, 6),
         "content_type": content_type, "first_seen_at": now_iso(),
-    }).last_pk
+    })
 
 
 def snapshot_bytes(db: Database, snapshot_id: int) -> bytes:
@@ -147,10 +176,18 @@ def record_document(db: Database, run_id: int | None, fetched: Fetched, *, text:
     row is written only when the text differs from the source's latest version; when the raw bytes are
     the same as those of the latest version (same extractor input) but the text differs, the version is
     marked technical (a re-extraction, not a change of the document).
+
+    A record with an ``item_id`` (cluster mode) is stored once: the id is recorded in ``stored_items`` in the
+    same transaction, and storing it again returns outcome ``duplicate`` and changes nothing.
     """
     now = fetched.requested_at
     result: dict[str, Any] = {"outcome": fetched.outcome, "version_id": None}
     with db.atomic():
+        if fetched.item_id is not None:
+            stored = db.execute("SELECT fetch_id FROM stored_items WHERE item_id = ?", [fetched.item_id]).fetchone()
+            if stored is not None:   # delivered again (a writer restart, a re-run request): stored once
+                result.update(outcome="duplicate", fetch_id=stored[0])
+                return result
         snapshot_id = store_snapshot(db, fetched.body, fetched.content_type) if fetched.body else None
         part_ids = [(name, store_snapshot(db, body, meta.get("content_type")), meta)
                     for name, body, meta in fetched.parts]
@@ -164,28 +201,29 @@ def record_document(db: Database, run_id: int | None, fetched: Fetched, *, text:
             else:
                 raw_same = latest is not None and _version_raw(db, latest["id"]) == _raw_key(snapshot_id, part_ids)
                 outcome = "technical" if raw_same else "new_version"
-                version_id = db["versions"].insert({
+                version_id = _insert(db, "versions", {
                     "source_id": fetched.source, "seq": (latest["seq"] + 1) if latest else 1,
                     "fetched_at": now, "valid_from": valid_from or now[:10], "title": title, "text": text,
                     "text_sha256": text_hash, "chars": len(text), "extractor_version": extractor_version or "?",
                     "extraction_key": extraction_key, "technical": int(raw_same),
                     "previous_id": latest["id"] if latest else None,
-                }).last_pk
+                })
                 links = [{"version_id": version_id, "snapshot_id": snapshot_id, "part": None, "ordinal": 0}]
                 links += [{"version_id": version_id, "snapshot_id": sid, "part": name, "ordinal": i + 1}
                           for i, (name, sid, _) in enumerate(part_ids)]
-                db["version_snapshots"].insert_all(links)
+                for link in links:
+                    _insert(db, "version_snapshots", link)
         elif hold_reason is not None:
             outcome = "held"
-        fetch_id = db["fetches"].insert({
+        fetch_id = _insert(db, "fetches", {
             "run_id": run_id, "source_id": fetched.source, "url": fetched.url, "final_url": fetched.final_url,
             "requested_at": now, "as_of": fetched.as_of, "http_status": fetched.http_status,
             "etag": fetched.etag, "last_modified": fetched.last_modified, "content_type": fetched.content_type,
             "bytes": len(fetched.body) if fetched.body else 0, "duration_ms": fetched.duration_ms,
             "outcome": outcome, "error": fetched.error, "snapshot_id": snapshot_id, "version_id": version_id,
-        }).last_pk
+        })
         for name, sid, meta in part_ids:
-            db["fetches"].insert({
+            _insert(db, "fetches", {
                 "run_id": run_id, "source_id": fetched.source, "url": meta.get("url", name), "part": name,
                 "requested_at": meta.get("requested_at", now), "as_of": fetched.as_of,
                 "http_status": meta.get("http_status"), "etag": meta.get("etag"),
@@ -199,6 +237,8 @@ def record_document(db: Database, run_id: int | None, fetched: Fetched, *, text:
                 "text": text or "", "text_sha256": sha256(text or ""), "snapshot_id": snapshot_id,
             })
         _update_source_state(db, fetched, outcome, snapshot_id, version_id, state or {})
+        if fetched.item_id is not None:
+            _insert(db, "stored_items", {"item_id": fetched.item_id, "fetch_id": fetch_id, "stored_at": now_iso()})
     result.update(outcome=outcome, version_id=version_id, fetch_id=fetch_id)
     return result
 
@@ -230,7 +270,7 @@ def _update_source_state(db: Database, fetched: Fetched, outcome: str, snapshot_
                                                   [snapshot_id]).fetchone()[0]
         if version_id is not None and outcome == "new_version":
             update["last_change_at"] = now
-    db["sources"].update(fetched.source, update)
+    _update(db, "sources", fetched.source, update)
 
 
 def version_snapshots(db: Database, version_id: int) -> list[dict[str, Any]]:

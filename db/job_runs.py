@@ -16,6 +16,9 @@ OUTCOMES = ("ok", "failed", "timeout", "interrupted", "skipped", "unavailable")
 FAILED = ("failed", "timeout")
 # a finished attempt serves its scheduled fire: it is not repeated on restart
 ATTEMPTED = ("ok", "failed", "timeout", "skipped")
+# cluster mode: a crawl job handed to the workers, open until the writer stores its result; it serves its
+# fire from the moment it is queued (the duplicate filter would drop the same job queued again anyway)
+QUEUED = "queued"
 
 
 def now_ms() -> str:
@@ -49,6 +52,30 @@ def finish_job_run(db: Database, run_id: int, *, outcome: str, exit_code: int | 
     return db["job_runs"].get(run_id)
 
 
+def queue_job_run(db: Database, job_id: str, source_id: str | None = None) -> int:
+    """A cluster job handed to the workers: open (outcome ``queued``) until :func:`finish_queued_run`."""
+    return db["job_runs"].insert({"job_id": job_id, "source_id": source_id, "started_at": now_ms(),
+                                  "outcome": QUEUED}).last_pk
+
+
+def finish_queued_run(db: Database, run_id: int, *, outcome: str, error: str | None = None,
+                      detail: str | None = None) -> bool:
+    """Close a queued run with what the writer stored (only once: False when it was closed already)."""
+    row = db.execute("SELECT outcome FROM job_runs WHERE id = ?", [run_id]).fetchone()
+    if row is None or row[0] != QUEUED:
+        return False
+    finish_job_run(db, run_id, outcome=outcome, error=error, detail=detail)
+    return True
+
+
+def finished_failures_since(db: Database, since: str) -> list[dict[str, Any]]:
+    """Crawl runs that ended failed or timed out at or after ``since`` (cluster mode: the writer closes them)."""
+    marks = ",".join("?" * len(FAILED))
+    return list(db.query(f"""SELECT id, job_id, source_id, finished_at FROM job_runs
+                             WHERE outcome IN ({marks}) AND finished_at >= ? AND job_id LIKE 'crawl:%'
+                             ORDER BY id""", [*FAILED, since]))
+
+
 def close_open_runs(db: Database, reason: str) -> int:
     """Close every run still marked running (left by a scheduler that died) as interrupted."""
     with db.atomic():
@@ -69,11 +96,11 @@ def close_crawl_run_of(db: Database, pid: int, since: str, reason: str) -> int:
 
 
 def last_attempts(db: Database) -> dict[str, dt.datetime]:
-    """job_id -> end of its latest finished attempt (interrupted runs do not count)."""
-    marks = ",".join("?" * len(ATTEMPTED))
-    rows = db.execute(f"""SELECT job_id, MAX(finished_at) FROM job_runs
-                          WHERE outcome IN ({marks}) AND finished_at IS NOT NULL GROUP BY job_id""",
-                      list(ATTEMPTED)).fetchall()
+    """job_id -> end of its latest finished attempt, or when it was queued (interrupted runs do not count)."""
+    marks = ",".join("?" * (len(ATTEMPTED) + 1))
+    rows = db.execute(f"""SELECT job_id, MAX(COALESCE(finished_at, started_at)) FROM job_runs
+                          WHERE outcome IN ({marks}) AND (finished_at IS NOT NULL OR outcome = ?)
+                          GROUP BY job_id""", [*ATTEMPTED, QUEUED, QUEUED]).fetchall()
     return {job_id: parse_time(at) for job_id, at in rows if at}
 
 

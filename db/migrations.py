@@ -640,3 +640,21 @@ def m1802_models(db: Database) -> None:
     from clausewatch.db.publish import publish
 
     publish(db)
+
+
+@public()
+def m1701_stored_items(db: Database) -> None:
+    # cluster mode: the items the writer stored from the Redis stream, by the id the worker gave them
+    # (source, cycle, step), recorded in the transaction that stores the fetch: an item delivered twice
+    # (a writer restarted before acknowledging it, a request fetched again after its worker died) is
+    # stored once. Rows of single-process crawls have no item id and are not recorded here.
+    db.executescript(
+        """
+        CREATE TABLE stored_items (
+            id INTEGER PRIMARY KEY,
+            item_id TEXT NOT NULL UNIQUE,
+            fetch_id INTEGER REFERENCES fetches(id),
+            stored_at TEXT NOT NULL
+        );
+        """
+    )

@@ -1,5 +1,8 @@
 """The record one fetch of one source makes: the spider creates it, the item pipeline completes it
-(extraction outcome), :func:`clausewatch.db.documents.record_document` stores it."""
+(extraction outcome), :func:`clausewatch.db.documents.record_document` stores it.
+
+In cluster mode a worker serialises it (``clausewatch.crawlers.item_codec``) into a Redis stream and the
+writer stores it; ``item_id`` makes that idempotent."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,3 +31,5 @@ class Fetched:
     unchanged: bool = False          # same raw bytes as the last stored snapshot: nothing more to do
     selectors: dict | None = None    # declared selectors, for extraction
     parts: list[tuple[str, bytes, dict[str, Any]]] = field(default_factory=list)  # (name, body, fetch fields)
+    # cluster mode: what this record is (source, cycle, step), so that storing it twice stores it once
+    item_id: str | None = None

@@ -8,6 +8,8 @@
 * A lock file beside the database keeps a second daemon from running on the same database.
 * SIGTERM/SIGINT: no new job starts, the running command gets SIGTERM (SIGKILL after the grace
   period), its run is recorded as ``interrupted`` and the daemon exits.
+* Cluster mode (a producer given): crawl and discovery jobs are queued on Redis for the workers
+  (:mod:`clausewatch.schedules.cluster`); processing and digests still run here as subprocesses.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from clausewatch.crawlers.registry import load_registry
 from clausewatch.db import connect
@@ -36,6 +39,8 @@ from clausewatch.db.job_runs import (
     last_successes,
     unprocessed_versions,
 )
+from clausewatch.schedules.cluster import EXECUTOR as CLUSTER_EXECUTOR
+from clausewatch.schedules.cluster import ClusterJobs
 from clausewatch.schedules.jobs import UTC, JobSpec, RunOptions, build_specs, overdue_reason
 from clausewatch.schedules.notify import Notifier, NotifyConfig
 from clausewatch.schedules.runner import Runner, db_lock_path
@@ -96,15 +101,22 @@ def plan_table(planned: list[PlannedJob], options: RunOptions,
 
 class Daemon:
     def __init__(self, options: RunOptions, schedules: dict[str, str], notify: NotifyConfig, *,
-                 timeout: float = 3600, stop_grace: float = 5.0):
+                 timeout: float = 3600, stop_grace: float = 5.0, producer=None, watch_s: float = 30.0):
         self.options = options
         self.schedules = schedules
         self.notifier = Notifier(notify)
         self.runner = Runner(options, timeout=timeout, stop_grace=stop_grace,
                              on_failure=self.notifier.after_failure, on_new_versions=self._process_now,
                              on_discovered=self._add_discovered)
+        executors = {"default": ThreadPoolExecutor(max_workers=1)}
+        self.cluster: ClusterJobs | None = None
+        if producer is not None:   # cluster mode: crawls are queued for the workers (schedules/cluster.py)
+            self.cluster = ClusterJobs(producer, options, notifier=self.notifier, stopping=self.runner.stopping,
+                                       process_now=self._process_now, add_discovered=self._add_discovered)
+            executors[CLUSTER_EXECUTOR] = ThreadPoolExecutor(max_workers=1)
+        self.watch_s = min(watch_s, options.every) if options.every else watch_s
         self.scheduler = BlockingScheduler(
-            timezone=UTC, executors={"default": ThreadPoolExecutor(max_workers=1)},
+            timezone=UTC, executors=executors,
             job_defaults={"misfire_grace_time": MISFIRE_GRACE_S, "coalesce": True, "max_instances": 1})
         self._signals = 0
         self._lock_file: IO[str] | None = None
@@ -121,10 +133,17 @@ class Daemon:
             db.close()
             if closed:
                 log.info("closed %d run(s) left open by a previous scheduler as interrupted", closed)
+            if self.cluster is not None:
+                self.cluster.start()
+                log.info("cluster mode: crawl and discovery jobs are queued for `clausewatch worker`s, "
+                         "`clausewatch store` writes what they fetch")
             planned = plan_jobs(self.options, self.schedules)
             now = dt.datetime.now(UTC)
             for job in planned:
                 self._add(job, now)
+            if self.cluster is not None:
+                self.scheduler.add_job(self.cluster.watch, IntervalTrigger(seconds=self.watch_s, timezone=UTC),
+                                       id="cluster:watch", name="cluster:watch", executor=CLUSTER_EXECUTOR)
             if not self.runner.digest.available():
                 log.info("digest jobs unavailable for now: %s (checked again at each run)", self.runner.digest.problem)
             due = [j.spec.id for j in planned if j.overdue]
@@ -148,8 +167,11 @@ class Daemon:
 
     def _add(self, job: PlannedJob, now: dt.datetime) -> None:
         extra = {"next_run_time": now} if job.overdue else {}
-        self.scheduler.add_job(self.runner.run, job.trigger, args=[job.spec], id=job.spec.id, name=job.spec.id,
-                               **extra)
+        func = self.runner.run
+        if self.cluster is not None and job.spec.kind in ("crawl", "discover"):
+            self.cluster.register(job.spec, job.trigger)
+            func, extra["executor"] = self.cluster.enqueue, CLUSTER_EXECUTOR
+        self.scheduler.add_job(func, job.trigger, args=[job.spec], id=job.spec.id, name=job.spec.id, **extra)
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self._signals += 1

@@ -116,3 +116,16 @@ def corpus_site_db(tmp_path_factory, corpus) -> Path:
     run_cli("crawl", "--replay", str(corpus), "--db", str(path), "--quiet", check=True,
             env={"CLAUSEWATCH_CONFIG": str(path.parent / "none.toml")})
     return path
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real redis-server on 127.0.0.1 (a free port, no persistence), stopped pass or fail."""
+    from tests.redisserver import RedisServer, redis_available
+
+    why = redis_available()
+    if why:
+        pytest.skip(why)
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()

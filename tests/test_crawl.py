@@ -163,3 +163,21 @@ def test_local_urls_are_refused_unless_allowed(tmp_path, site, cli):
     out = cli("crawl", "--no-process", env=env)
     assert "local or private address" in out.stderr
     assert _Site.hits == []
+
+
+def test_every_request_waiting_for_robots_txt_is_checked(tmp_path, site, cli):
+    # several sources of one host wait together for its robots.txt; Scrapy 2.14+ let all but the first through
+    sources = tmp_path / "sources"
+    for n in range(3):
+        _Site.pages[f"/terms{n}"] = TERMS_V1.encode()
+        _Site.pages[f"/private/terms{n}"] = TERMS_V1.encode()
+        write_source(sources, f"open-{n}", f"{site}/terms{n}")
+        write_source(sources, f"private-{n}", f"{site}/private/terms{n}")
+    env = {"CLAUSEWATCH_SOURCES": str(sources), "CLAUSEWATCH_DB": str(tmp_path / "cw.db"),
+           "CLAUSEWATCH_ALLOW_LOCAL": "1"}
+    cli("crawl", "--no-process", env=env)
+    assert not [path for path, _ in _Site.hits if path.startswith("/private")]
+    db = connect(tmp_path / "cw.db")
+    errors = {r[0]: r[1] for r in db.execute("SELECT source_id, last_error FROM sources WHERE status = 'error'")}
+    assert sorted(errors) == ["private-0", "private-1", "private-2"]
+    assert all("robots.txt" in e for e in errors.values())

@@ -4,6 +4,7 @@
 Command modules import only click and light helpers at module level; the stages they run are
 imported inside the command, so ``clausewatch diff`` does not pay for Scrapy or Datasette.
 """
+from clausewatch.commands.cluster import enqueue, queue, store, worker
 from clausewatch.commands.coverage import coverage
 from clausewatch.commands.crawl import crawl
 from clausewatch.commands.diff import diff
@@ -21,4 +22,5 @@ from clausewatch.commands.subscriptions import confirm, feed, subscribe, subscri
 from clausewatch.commands.tag import tag
 
 COMMANDS = [sources, status, crawl, process, reextract, held, coverage, tag, diff, openness, models, serve,
-            subscribe, subscriptions, confirm, unsubscribe, digest, feed, schedule]
+            subscribe, subscriptions, confirm, unsubscribe, digest, feed, schedule,
+            enqueue, worker, store, queue]

@@ -37,6 +37,26 @@ def _configure_logging() -> None:
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
+def _cluster_producer(options):
+    """With ``redis_url`` set, the producer that queues crawl jobs for the workers (docs/scaling.md)."""
+    url = setting("redis_url")
+    if not url:
+        return None
+    from clausewatch.commands.cluster import require_cluster_libraries
+
+    require_cluster_libraries()
+    from clausewatch.crawlers.frontier import Frontier, FrontierError, connect_redis
+    from clausewatch.crawlers.registry import load_registry
+    from clausewatch.stages.enqueue import Producer
+
+    try:
+        frontier = Frontier(connect_redis(str(url)), str(setting("redis_prefix", "clausewatch")))
+    except FrontierError as exc:
+        fail(str(exc))
+    return Producer(frontier, load_registry(), replay_dir=options.replay, as_of=options.as_of,
+                    allow_local=setting("allow_local", ""))
+
+
 @click.command()
 @db_option
 @click.option("--dry-run", is_flag=True, help="Print every job and its next run time (UTC), then exit.")
@@ -50,7 +70,8 @@ def schedule(db: str | None, dry_run: bool, replay: str | None, as_of: str | Non
     """Run every source's crawl on its declared cron, then processing and digests, until stopped.
 
     One job runs at a time (the scheduler is the database's only writer); each runs a `clausewatch`
-    command in a subprocess. On start, sources whose last scheduled run was missed run at once. Run
+    command in a subprocess. With CLAUSEWATCH_REDIS_URL set, crawls are queued for `clausewatch worker`s
+    instead (see docs/scaling.md). On start, sources whose last scheduled run was missed run at once. Run
     history is in the `job_runs` table. Stop with SIGTERM or Ctrl-C: the running job is stopped cleanly.
     """
     from clausewatch.crawlers.registry import DeclarationError
@@ -81,9 +102,13 @@ def schedule(db: str | None, dry_run: bool, replay: str | None, as_of: str | Non
             headers, rows, summary = plan_table(planned, options, "" if probe.available() else probe.problem)
             print_table(headers, rows)
             click.echo(summary)
+            if setting("redis_url"):
+                click.echo("cluster mode (redis_url set): crawl and discovery jobs are queued for "
+                           "`clausewatch worker`s instead of run here")
             return
         _configure_logging()
-        status = Daemon(options, schedules, notify, timeout=timeout, stop_grace=grace).run()
+        producer = _cluster_producer(options)
+        status = Daemon(options, schedules, notify, timeout=timeout, stop_grace=grace, producer=producer).run()
     except (DeclarationError, ScheduleError, StoreError) as exc:
         fail(str(exc))
     sys.exit(status)

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from clausewatch.crawlers.extract import EXTRACTOR_VERSION, ExtractionError, extract
-from clausewatch.crawlers.pipelines import extraction_key
+from clausewatch.crawlers.outcome import extraction_key
 from clausewatch.db.documents import (
     add_reextracted_version,
     latest_version,

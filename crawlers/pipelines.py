@@ -15,6 +15,10 @@ from clausewatch.db import connect
 from clausewatch.db.documents import add_discovered_sources
 from clausewatch.db.records import Fetched
 
+# sent (Scrapy signal) after a new version is stored, with ``version_id`` and ``text``: the crawl step lets
+# the NLP workers start on it while the crawl goes on
+VERSION_STORED = object()
+
 
 class StorePipeline:
     def __init__(self, db_path: str, run_id: int, progress: bool, crawler=None):
@@ -69,6 +73,9 @@ class StorePipeline:
         extraction = extract_fetched(item)
         outcome = store_fetched(self.db, self.run_id, item, extraction)
         self._report(item, outcome["outcome"], item.error or outcome["hold"], extraction.text)
+        if outcome.get("version_id") and extraction.text and self.crawler is not None:
+            self.crawler.signals.send_catch_log(signal=VERSION_STORED, version_id=outcome["version_id"],
+                                                text=extraction.text)
 
     def _report(self, item: Fetched, outcome: str, detail: str | None, text: str | None) -> None:
         self.count += 1

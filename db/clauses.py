@@ -14,7 +14,8 @@ def versions_to_process(db: Database, pipeline_version: str, source_ids: Iterabl
                         retry_failed: bool = False) -> list[dict]:
     """Versions not yet processed by this pipeline version, oldest first (with ``retry_failed``, also those
     whose processing by this pipeline version failed)."""
-    sql = """SELECT v.id, v.source_id, v.seq, s.source_id AS source FROM versions v JOIN sources s ON s.id = v.source_id
+    sql = """SELECT v.id, v.source_id, v.seq, v.chars, s.source_id AS source
+             FROM versions v JOIN sources s ON s.id = v.source_id
              WHERE (v.pipeline_version IS NULL OR v.pipeline_version != ?)"""
     params: list[Any] = [pipeline_version]
     if not retry_failed:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import importlib.util
 import io
 import sqlite3
 from pathlib import Path
 
 import feedparser
-import pandas
 import pytest
 
 from clausewatch import db as store
@@ -119,10 +119,11 @@ def test_canned_queries_answer_the_question_they_name(client, built):
 def test_streamed_csv_of_a_view_has_every_row(paged_client, built, view):
     response = paged_client.get(f"/clausewatch/{view}.csv?_stream=on&_size=max")
     assert response.status_code == 200
-    frame = pandas.read_csv(io.StringIO(response.text))
-    assert len(frame) == count(built[0], f"SELECT COUNT(*) FROM {view}")
-    if "clause_id" in frame.columns and view == "current_clauses":
-        assert frame["clause_id"].is_unique
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == count(built[0], f"SELECT COUNT(*) FROM {view}")
+    if rows and "clause_id" in rows[0] and view == "current_clauses":
+        ids = [r["clause_id"] for r in rows]
+        assert len(set(ids)) == len(ids)
 
 
 # ------------------------------------------------------------------ search and facets

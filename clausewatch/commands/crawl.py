@@ -40,16 +40,24 @@ def crawl(db: str | None, source_ids: tuple[str, ...], replay: str | None, as_of
         replay_dir = corpus_dir(replay)
         if not (replay_dir / "MANIFEST.yaml").is_file():
             fail(f"{replay_dir}: not a corpus folder (no MANIFEST.yaml)")
+    early = None
+    if not no_process:
+        from clausewatch.stages.process import EarlyAnalyses
+
+        # the first new version stored starts the NLP workers (spaCy, the tagger), which analyse each new
+        # version while the crawl goes on; a crawl that finds nothing new starts none
+        early = EarlyAnalyses()
     try:
         run = run_crawl(path, source_ids=list(source_ids) or None, replay_dir=replay_dir, as_of=as_of,
-                        progress=not quiet, discovery_ids=list(discovery_ids) or None, allow_empty=allow_empty)
+                        progress=not quiet, discovery_ids=list(discovery_ids) or None, allow_empty=allow_empty,
+                        on_version=early)
     except (CrawlError, DeclarationError, ReplayError) as exc:
         fail(str(exc))
     click.echo(f"crawl #{run['id']} {run['status']}: {run['sources']} sources, {run['requests']} requests, "
                f"{run['new_versions']} new versions, {run['technical']} re-extractions, "
                f"{run['not_modified'] + run['unchanged']} unchanged, {run['held']} held, {run['errors']} errors",
                err=quiet is False)
-    failed = 0 if no_process else process_and_detect(open_public(db), list(source_ids) or None, quiet)
+    failed = 0 if no_process else process_and_detect(open_public(db), list(source_ids) or None, quiet, early=early)
     if run["status"] != "ok" or failed:
         sys.exit(EXIT_ERROR)
     fetched = run["new_versions"] + run["technical"] + run["not_modified"] + run["unchanged"] + run["held"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool, *,
-                       retry_failed: bool = False) -> int:
+                       retry_failed: bool = False, early: Any = None) -> int:
     """Analyse every version the current pipeline has not processed, detect changes, rate licences, then
     compare the pairs the site offers (any two versions of a family, the renditions of a document). Returns
     how many documents failed (each failure is recorded and printed; the others go on)."""
@@ -23,7 +23,8 @@ def process_and_detect(db: Database, source_ids: list[str] | None, quiet: bool, 
     from clausewatch.stages.pairs import compare_pairs
     from clausewatch.stages.process import process_versions
 
-    result = process_versions(db, source_ids=source_ids, progress=not quiet, retry_failed=retry_failed)
+    result = process_versions(db, source_ids=source_ids, progress=not quiet, retry_failed=retry_failed,
+                              early=early)
     if not quiet:
         click.echo(f"processed {result['versions']} versions into {result['clauses']} clauses "
                    f"in {result['seconds']} s (pipeline {result['pipeline_version']})", err=True)

@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +116,8 @@ def close_stale_runs(db) -> int:
 def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir: Path | None = None,
               as_of: str | None = None, progress: bool = True, registry_dir: Path | None = None,
               settings_overrides: dict[str, Any] | None = None,
-              discovery_ids: list[str] | None = None, allow_empty: bool = False) -> dict[str, Any]:
+              discovery_ids: list[str] | None = None, allow_empty: bool = False,
+              on_version: Callable[..., None] | None = None) -> dict[str, Any]:
     """Crawl the declared sources (or a replay corpus) once; returns the finished ``crawl_runs`` row.
 
     Raises :class:`CrawlError` (one line) for bad settings and for a database that cannot be written
@@ -137,14 +139,14 @@ def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir:
         raise CrawlError(str(exc)) from None
     try:
         return _crawl(db_path, registry, source_ids=source_ids, replay_dir=replay_dir, as_of=as_of,
-                      progress=progress, overrides=overrides, discovery_ids=discovery_ids)
+                      progress=progress, overrides=overrides, discovery_ids=discovery_ids, on_version=on_version)
     except (sqlite3.Error, StoreError) as exc:
         raise store_failure(db_path, exc) from None
 
 
 def _crawl(db_path: Path, registry: Registry, *, source_ids: list[str] | None, replay_dir: Path | None,
            as_of: str | None, progress: bool, overrides: dict[str, Any],
-           discovery_ids: list[str] | None = None) -> dict[str, Any]:
+           discovery_ids: list[str] | None = None, on_version: Callable[..., None] | None = None) -> dict[str, Any]:
     from scrapy.crawler import CrawlerProcess
 
     from clausewatch.crawlers.settings import crawl_settings
@@ -189,6 +191,10 @@ def _crawl(db_path: Path, registry: Registry, *, source_ids: list[str] | None, r
         process = CrawlerProcess(crawl_settings(db_path=str(db_path), run_id=run_id, replay=replay is not None,
                                                 progress=progress, overrides=overrides))
         crawler = process.create_crawler(DocumentSpider)
+        if on_version is not None:   # called with version_id= and text= for each new version stored
+            from clausewatch.crawlers.pipelines import VERSION_STORED
+
+            crawler.signals.connect(on_version, signal=VERSION_STORED, weak=False)
         process.crawl(crawler, documents=plan.documents, discoveries=discoveries, replay_base=base,
                       steps=plan.steps)
         try:

@@ -34,6 +34,7 @@ from clausewatch.db.pairs import (
 from clausewatch.stages.detect import _ClauseCache, detector_version
 
 MAX_VERSIONS = 60  # per family: at most 60 * 59 / 2 = 1,770 pairs
+MIN_PARALLEL_PAIRS = 8   # fewer pairs are compared in this process: starting workers would cost more
 
 
 def planned_pairs(db, *, source_ids: Iterable[str] | None = None,
@@ -65,39 +66,90 @@ def planned_pairs(db, *, source_ids: Iterable[str] | None = None,
 
 def compare_pairs(db, *, source_ids: Iterable[str] | None = None, progress: bool = False,
                   max_versions: int = MAX_VERSIONS) -> dict[str, Any]:
-    """Compare and store every planned pair. Returns counts and the time taken."""
+    """Compare and store every planned pair. Returns counts and the time taken.
+
+    With several cores the comparisons run in worker processes (:mod:`clausewatch.stages.workers`); this
+    process reads the clauses, sends them, and stores each result as it comes."""
+    from clausewatch.stages import workers
+
     version = detector_version()
     todo = planned_pairs(db, source_ids=source_ids, max_versions=max_versions)
     cache = _ClauseCache(db, size=8)
     started = time.perf_counter()
     totals: dict[str, Any] = {"pairs": 0, "renditions": 0, "changes": 0, "substantive": 0, "slowest": None,
                               "failed": []}
-    slowest = 0.0
-    for k, item in enumerate(todo, 1):
-        t0 = time.perf_counter()
+    slowest = [0.0]
+    done = [0]
+
+    def store(item: dict[str, Any], changes: list[dict[str, Any]] | None, exc: BaseException | None,
+              seconds: float) -> None:
+        done[0] += 1
         old, new = item["old"], item["new"]
-        try:
-            (old_clauses, old_text), (new_clauses, new_text) = cache.get(old), cache.get(new)
-            changes = [c.to_json() for c in compare(old_clauses, new_clauses, old_text=old_text, new_text=new_text)]
-        except Exception as exc:  # noqa: BLE001 - one pair's failure is reported (and tried again); the others go on
+        if exc is not None:
             error = f"comparison with {old['source']} v{old['seq']} failed: {type(exc).__name__}: {str(exc)[:300]}"
             totals["failed"].append((new["source"], new["seq"], error))
-            continue
-        seconds = round(time.perf_counter() - t0, 3)
+            return
         result = record_pair(db, purpose=item["purpose"], family=item["family"], document=item["document"],
                              old_version_id=old["id"], new_version_id=new["id"], detector_version=version,
                              changes=changes, seconds=seconds)
         totals["pairs" if item["purpose"] == "pair" else "renditions"] += 1
         totals["changes"] += result["changes"]
         totals["substantive"] += result["substantive"]
-        if seconds >= slowest:
-            slowest = seconds
+        if seconds >= slowest[0]:
+            slowest[0] = seconds
             totals["slowest"] = f"{old['source']} v{old['seq']} vs {new['source']} v{new['seq']} ({seconds} s)"
         if progress:
             what = "rendition check" if item["purpose"] == "rendition" else "pair"
-            print(f"  [{k:>4}/{len(todo)}] {what} {old['source']} v{old['seq']} vs {new['source']} v{new['seq']}: "
-                  f"{result['substantive']} substantive of {result['changes']} changes ({seconds} s)",
+            print(f"  [{done[0]:>4}/{len(todo)}] {what} {old['source']} v{old['seq']} vs {new['source']} "
+                  f"v{new['seq']}: {result['substantive']} substantive of {result['changes']} changes ({seconds} s)",
                   file=sys.stderr, flush=True)
+
+    here = todo
+    if workers.worth_it(len(todo) >= MIN_PARALLEL_PAIRS, len(todo)):
+        here = _in_workers(todo, cache, store)
+    for item in here:
+        t0 = time.perf_counter()
+        try:
+            (old_clauses, old_text), (new_clauses, new_text) = cache.get(item["old"]), cache.get(item["new"])
+            changes = [c.to_json() for c in compare(old_clauses, new_clauses, old_text=old_text, new_text=new_text)]
+        except Exception as exc:  # noqa: BLE001 - one pair's failure is reported (and tried again); the others go on
+            store(item, None, exc, 0.0)
+            continue
+        store(item, changes, None, round(time.perf_counter() - t0, 3))
     totals["seconds"] = round(time.perf_counter() - started, 2)
     totals["detector_version"] = version
     return totals
+
+
+def _in_workers(todo: list[dict[str, Any]], cache: _ClauseCache, store) -> list[dict[str, Any]]:
+    """Compare ``todo`` in the worker processes, a few pairs in flight; returns what is left for this
+    process (a worker died)."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    from clausewatch.stages import worker_tasks, workers
+
+    window = 2 * workers.worker_count()
+    queue, running, finished = list(todo), {}, set()
+    try:
+        while queue or running:
+            while queue and len(running) < window:
+                item = queue.pop(0)
+                (old_clauses, old_text), (new_clauses, new_text) = cache.get(item["old"]), cache.get(item["new"])
+                future = workers.submit(worker_tasks.compared, old_clauses, new_clauses, old_text, new_text)
+                if future is None:
+                    queue.insert(0, item)
+                    raise BrokenProcessPool("the worker pool is not available")
+                running[future] = (item, time.perf_counter())
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                item, sent = running.pop(future)
+                exc = future.exception()
+                if isinstance(exc, BrokenProcessPool):
+                    running[future] = (item, sent)
+                    raise exc
+                store(item, None if exc else future.result(), exc, round(time.perf_counter() - sent, 3))
+                finished.add(id(item))
+    except BrokenProcessPool:
+        workers.mark_broken()
+    return [item for item in todo if id(item) not in finished]

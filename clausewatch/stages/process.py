@@ -24,33 +24,111 @@ def clause_rows(clauses: list) -> list[dict[str, Any]]:
     return rows
 
 
+class EarlyAnalyses:
+    """Analyses started in the worker processes as the crawl stores each new version (connected to the
+    crawl's ``on_version``), so the NLP runs on the other cores while the crawl fetches; ``process_versions``
+    uses them. At most ``limit`` wait at a time (the texts wait in memory); later versions are analysed by
+    ``process_versions`` as usual."""
+
+    def __init__(self, limit: int = 64) -> None:
+        self.futures: dict[int, Any] = {}
+        self.limit = limit
+
+    def __call__(self, version_id: int, text: str, **_: Any) -> None:
+        from clausewatch.stages import worker_tasks, workers
+
+        waiting = sum(1 for f in self.futures.values() if not f.done())
+        if waiting >= self.limit or workers.pool() is None:
+            return
+        if not self.futures:
+            workers.warm_up()
+        future = workers.submit(worker_tasks.analysed_rows, text)
+        if future is not None:
+            self.futures[version_id] = future
+
+
 def process_versions(db, *, source_ids: Iterable[str] | None = None, progress: bool = True,
-                     retry_failed: bool = False) -> dict[str, Any]:
+                     retry_failed: bool = False, early: EarlyAnalyses | None = None) -> dict[str, Any]:
     """Analyse every version not yet processed by the current pipeline version.
 
-    A version whose analysis fails gets its error recorded (``versions.process_error``, shown by
-    `clausewatch status` and the site) and the others go on; it is analysed again when the pipeline
-    version changes, or with ``retry_failed``. ``failed`` in the result lists ``(source, seq, error)``.
+    With several cores the analyses run in worker processes (:mod:`clausewatch.stages.workers`) while this
+    process, the store's one writer, stores each result as it comes. A version whose analysis fails gets its
+    error recorded (``versions.process_error``, shown by `clausewatch status` and the site) and the others go
+    on; it is analysed again when the pipeline version changes, or with ``retry_failed``. ``failed`` in the
+    result lists ``(source, seq, error)``.
     """
-    from clausewatch.nlp import NLP_VERSION, analyse
+    from clausewatch.nlp import NLP_VERSION
+    from clausewatch.stages import workers
 
     todo = versions_to_process(db, NLP_VERSION, source_ids, retry_failed=retry_failed)
     started = time.perf_counter()
-    clauses, failed = 0, []
-    for i, version in enumerate(todo, 1):
-        try:
-            rows = clause_rows(analyse(version_text(db, version["id"])))
-        except Exception as exc:  # noqa: BLE001 - one document's failure is its own error, never the run's
+    counts = {"clauses": 0, "done": 0}
+    failed: list[tuple[str, int, str]] = []
+
+    def store(version: dict[str, Any], rows: list[dict[str, Any]] | None, exc: BaseException | None) -> None:
+        counts["done"] += 1
+        where = f"  [{counts['done']:>3}/{len(todo)}] {version['source']} v{version['seq']}"
+        if exc is not None:
             error = f"processing failed: {type(exc).__name__}: {str(exc)[:500]}"
             record_processing_error(db, version["id"], NLP_VERSION, error)
             failed.append((version["source"], version["seq"], error))
             if progress:
-                print(f"  [{i:>3}/{len(todo)}] {version['source']} v{version['seq']}: {error}",
-                      file=sys.stderr, flush=True)
-            continue
-        clauses += replace_clauses(db, version["id"], rows, NLP_VERSION)
+                print(f"{where}: {error}", file=sys.stderr, flush=True)
+            return
+        counts["clauses"] += replace_clauses(db, version["id"], rows, NLP_VERSION)
         if progress:
-            print(f"  [{i:>3}/{len(todo)}] {version['source']} v{version['seq']}: {len(rows)} clauses",
-                  file=sys.stderr, flush=True)
-    return {"versions": len(todo), "clauses": clauses, "seconds": round(time.perf_counter() - started, 2),
-            "pipeline_version": NLP_VERSION, "failed": failed}
+            print(f"{where}: {len(rows)} clauses", file=sys.stderr, flush=True)
+
+    here = todo
+    started_early = {v["id"]: early.futures[v["id"]] for v in todo if early and v["id"] in early.futures}
+    if started_early or workers.worth_it(sum(v.get("chars") or 0 for v in todo) >= workers.MIN_PARALLEL_CHARS,
+                                         len(todo)):
+        # the longest first, so the last job to finish is a short one
+        here = _in_workers(db, sorted(todo, key=lambda v: -(v.get("chars") or 0)), store, started_early)
+    from clausewatch.nlp import analyse
+
+    for version in here:
+        try:
+            rows = clause_rows(analyse(version_text(db, version["id"])))
+        except Exception as exc:  # noqa: BLE001 - one document's failure is its own error, never the run's
+            store(version, None, exc)
+            continue
+        store(version, rows, None)
+    return {"versions": len(todo), "clauses": counts["clauses"], "seconds": round(time.perf_counter() - started, 2),
+            "pipeline_version": NLP_VERSION, "failed": failed, "workers": workers.active_workers()}
+
+
+def _in_workers(db, todo: list[dict[str, Any]], store, started: dict[int, Any] | None = None) -> list[dict[str, Any]]:
+    """Analyse ``todo`` in the worker processes, a few versions in flight at a time (texts are read as they
+    are sent; ``started``: analyses already running, by version id), storing each result here; returns the
+    versions left for this process (a worker died)."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    from clausewatch.stages import worker_tasks, workers
+
+    window = 2 * workers.worker_count()
+    started = started or {}
+    running = {future: v for v in todo for future in [started.get(v["id"])] if future is not None}
+    queue, finished = [v for v in todo if v["id"] not in started], set()
+    try:
+        while queue or running:
+            while queue and sum(1 for f in running if not f.done()) < window:
+                version = queue.pop(0)
+                future = workers.submit(worker_tasks.analysed_rows, version_text(db, version["id"]))
+                if future is None:
+                    queue.insert(0, version)
+                    raise BrokenProcessPool("the worker pool is not available")
+                running[future] = version
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                version = running.pop(future)
+                exc = future.exception()
+                if isinstance(exc, BrokenProcessPool):
+                    running[future] = version
+                    raise exc
+                store(version, None if exc else future.result(), exc)
+                finished.add(version["id"])
+    except BrokenProcessPool:
+        workers.mark_broken()     # a worker died (killed, out of memory): the rest is analysed here
+    return [v for v in todo if v["id"] not in finished]

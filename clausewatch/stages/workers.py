@@ -1,0 +1,106 @@
+"""Worker processes for the CPU-heavy steps: NLP analysis of versions and comparisons of pairs.
+
+The store has one writer (this process); the workers only compute: they get texts or clauses and give back
+rows and changes, which this process writes. With two or more cores a pool of ``workers`` processes
+(setting ``CLAUSEWATCH_WORKERS``, default: the number of cores, at most 4) runs the jobs while this process
+writes the results; with one worker, or little work, everything runs here as before.
+
+The pool is started by a forkserver that imports the NLP stage and builds the tagger once
+(:mod:`clausewatch.stages.worker_tasks`), so each worker starts warm; :func:`warm_up` starts it early
+(the crawl does, so the workers are ready when its documents are).
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+from clausewatch.config import setting
+
+MAX_DEFAULT_WORKERS = 4
+MIN_PARALLEL_CHARS = 150_000     # below this much text, starting workers costs more than it saves
+
+_log = logging.getLogger("clausewatch.workers")
+_pool: ProcessPoolExecutor | None = None
+_broken = False
+
+
+def worker_count() -> int:
+    """How many worker processes to use: the setting, else the cores this process may run on (at most 4)."""
+    configured = setting("workers")
+    if configured not in (None, ""):
+        try:
+            return max(1, int(configured))
+        except ValueError:
+            _log.warning("clausewatch: warning: setting workers = %r is not a whole number; using one process",
+                         configured)
+            return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
+
+
+def pool() -> ProcessPoolExecutor | None:
+    """The shared pool, started on first use; None when one worker is configured or the pool broke."""
+    global _pool
+    if _broken or worker_count() < 2:
+        return None
+    if _pool is None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["clausewatch.stages.worker_tasks"])
+        _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=context)
+        atexit.register(shutdown)
+    return _pool
+
+
+def warm_up() -> None:
+    """Start the workers now (they import spaCy and build the tagger) so they are ready when work comes."""
+    executor = pool()
+    if executor is not None:
+        from clausewatch.stages import worker_tasks
+
+        for _ in range(worker_count()):
+            executor.submit(worker_tasks.ready)
+
+
+def active_workers() -> int:
+    """How many worker processes are running jobs (0: everything runs in this process)."""
+    return worker_count() if _pool is not None and not _broken else 0
+
+
+def worth_it(big_enough: bool, jobs: int) -> bool:
+    """Whether work goes to the pool: two jobs or more, and enough work to pay for starting the workers
+    (or the workers already running); a scheduled crawl's one new version stays in this process."""
+    return jobs >= 2 and (big_enough or _pool is not None) and pool() is not None
+
+
+def submit(fn, *args: Any) -> Future | None:
+    """Submit ``fn(*args)`` to the pool; None (run it here) when there is no pool."""
+    global _broken
+    executor = pool()
+    if executor is None:
+        return None
+    try:
+        return executor.submit(fn, *args)
+    except RuntimeError:     # BrokenProcessPool: a worker died; the rest runs in this process
+        _broken = True
+        return None
+
+
+def mark_broken() -> None:
+    """A worker died (killed, out of memory): stop using the pool; the caller runs the job itself."""
+    global _broken
+    _broken = True
+    shutdown()
+
+
+def shutdown() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None

@@ -1,0 +1,88 @@
+"""The worker processes of the CPU-heavy steps: the same results as one process, and a worker that dies
+leaves its work to this process (nothing lost, nothing stored twice)."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+
+import pytest
+
+from clausewatch.db import connect
+from clausewatch.db.documents import record_document, source_pk, sync_sources
+from clausewatch.db.records import Fetched
+from clausewatch.stages import process, workers
+
+TEXTS = {
+    "alpha-terms": "Alpha Licence\n\n1. You may use, copy and modify the model for any purpose.\n\n"
+                   "2. You must not use the outputs to train another model.\n",
+    "beta-terms": "Beta Licence\n\n1. Use is limited to research and evaluation purposes only.\n\n"
+                  "2. If you have more than 700 million monthly active users you need another licence.\n",
+    "gamma-terms": "Gamma Policy\n\nYou agree not to use the model to:\n\n1. build weapons;\n\n2. track people.\n",
+    "delta-terms": "Delta Terms\n\n1. This agreement is governed by the laws of Ireland.\n\n"
+                   "2. We may update these terms at any time.\n",
+}
+
+
+def store(path):
+    db = connect(path)
+    sync_sources(db, [{"source_id": sid, "title": sid, "url": f"https://example.org/{sid}", "format": "text",
+                       "family": sid, "kind": "license", "jurisdiction": "global"} for sid in TEXTS])
+    for k, (sid, text) in enumerate(TEXTS.items(), 1):
+        record_document(db, None, Fetched(source=source_pk(db, sid), url=f"https://example.org/{sid}",
+                                          requested_at=f"2024-02-0{k}T06:00:00Z", http_status=200,
+                                          outcome="new_version", body=text.encode()),
+                        text=text, extractor_version="test", valid_from=f"2024-02-0{k}")
+    return db
+
+
+def stored(path) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    return conn.execute("""SELECT s.source_id, c.ordinal, c.path, c.text, c.tags, t.tag, t.evidence
+                           FROM clauses c JOIN versions v ON v.id = c.version_id JOIN sources s ON s.id = v.source_id
+                           LEFT JOIN clause_tags t ON t.clause_id = c.id ORDER BY 1, 2, 6""").fetchall()
+
+
+@pytest.fixture
+def fresh_pool(monkeypatch):
+    monkeypatch.setenv("CLAUSEWATCH_WORKERS", "2")
+    monkeypatch.setattr(workers, "MIN_PARALLEL_CHARS", 0)     # these small texts go to the workers too
+    monkeypatch.setattr(workers, "_broken", False)
+    workers.shutdown()
+    yield
+    workers.shutdown()
+
+
+def test_workers_store_what_one_process_stores(tmp_path, monkeypatch, fresh_pool):
+    parallel = process.process_versions(store(tmp_path / "parallel.db"), progress=False)
+    assert parallel["workers"] == 2 and parallel["versions"] == 4 and parallel["failed"] == []
+    monkeypatch.setenv("CLAUSEWATCH_WORKERS", "1")
+    workers.shutdown()
+    serial = process.process_versions(store(tmp_path / "serial.db"), progress=False)
+    assert serial["workers"] == 0
+    assert stored(tmp_path / "parallel.db") == stored(tmp_path / "serial.db")
+    assert {row[5] for row in stored(tmp_path / "parallel.db")} >= {"grant.use", "restrict.output_use",
+                                                                    "restrict.noncommercial", "terms.governing_law"}
+
+
+def test_early_analyses_are_used_and_a_dead_worker_loses_nothing(tmp_path, fresh_pool):
+    db = store(tmp_path / "cw.db")
+    early = process.EarlyAnalyses()
+    ids = [r[0] for r in db.execute("SELECT id FROM versions ORDER BY id")]
+    for version_id in ids[:2]:
+        early(version_id=version_id, text=db.execute("SELECT text FROM versions WHERE id = ?",
+                                                     [version_id]).fetchone()[0])
+    assert set(early.futures) == set(ids[:2])
+    for future in early.futures.values():
+        future.result(timeout=120)
+    # every worker is killed (out of memory, an operator): the analyses not done yet are done here
+    for pid in list(workers.pool()._processes):
+        os.kill(pid, signal.SIGKILL)
+    result = process.process_versions(db, progress=False, early=early)
+    assert result["versions"] == 4 and result["failed"] == []
+    counts = dict(db.execute("""SELECT v.id, count(c.id) FROM versions v LEFT JOIN clauses c ON c.version_id = v.id
+                                GROUP BY v.id""").fetchall())
+    assert all(n > 0 for n in counts.values()), counts
+    assert db.execute("SELECT count(*) FROM versions WHERE pipeline_version IS NULL").fetchone()[0] == 0
+    again = process.process_versions(db, progress=False)
+    assert again["versions"] == 0

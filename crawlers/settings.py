@@ -57,6 +57,11 @@ def crawl_settings(*, db_path: str, run_id: int, replay: bool = False, progress:
         "REDIRECT_MAX_TIMES": 5,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19 starts, on every crawl, an HTTP server on localhost that executes code sent with a token
+        # (RemoteControl): an unattended tracker has no use for it (and its aiohttp import costs 0.15 s a run)
+        "REMOTE_CONTROL_ENABLED": False,
+        "EXTENSIONS": {"scrapy.extensions.remote_control.RemoteControl": None,
+                       "scrapy.extensions.logstats.LogStats": None},
         # Scrapy's own log lines only when asked for (CLAUSEWATCH_LOG_LEVEL=INFO|DEBUG); progress lines otherwise
         "LOG_INSTALL_ROOT_HANDLER": bool(os.environ.get("CLAUSEWATCH_LOG_LEVEL", "").strip()),
         "HTTPCACHE_ENABLED": False,
@@ -106,7 +111,7 @@ def cluster_settings(*, redis_url: str, worker_id: str, prefix: str = "clausewat
         "DOWNLOAD_DELAY_JITTER": 0,
         "DOWNLOADER_MIDDLEWARES": middlewares,
         "ITEM_PIPELINES": {"clausewatch.crawlers.cluster_spider.ClusterPipeline": 300},
-        "EXTENSIONS": {"clausewatch.crawlers.cluster_worker.ClusterWorkerExtension": 500},
+        "EXTENSIONS": {**base["EXTENSIONS"], "clausewatch.crawlers.cluster_worker.ClusterWorkerExtension": 500},
         "SCHEDULER": "clausewatch.crawlers.cluster_scheduler.ClusterScheduler",
         "SCHEDULER_QUEUE_CLASS": "clausewatch.crawlers.cluster_scheduler.HostQueue",
         "SCHEDULER_QUEUE_KEY": keys.queue,

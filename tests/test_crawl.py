@@ -181,3 +181,12 @@ def test_every_request_waiting_for_robots_txt_is_checked(tmp_path, site, cli):
     errors = {r[0]: r[1] for r in db.execute("SELECT source_id, last_error FROM sources WHERE status = 'error'")}
     assert sorted(errors) == ["private-0", "private-1", "private-2"]
     assert all("robots.txt" in e for e in errors.values())
+
+
+def test_no_remote_control_server_is_started_by_a_crawl():
+    # Scrapy 2.19 would start an HTTP server executing code sent to it on every crawl: never for the tracker
+    from clausewatch.crawlers.settings import cluster_settings, crawl_settings
+
+    for settings in (crawl_settings(db_path="x.db", run_id=1), cluster_settings(redis_url="redis://127.0.0.1:1/0", worker_id="w1")):
+        assert settings["REMOTE_CONTROL_ENABLED"] is False
+        assert settings["EXTENSIONS"]["scrapy.extensions.remote_control.RemoteControl"] is None

@@ -98,6 +98,7 @@ class FaultServer:
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False   # hung handlers must not keep the test waiting
+    request_queue_size = 128   # a backlog of 5 drops connections a crawl opens at once (a 1 s SYN retry)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

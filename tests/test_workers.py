@@ -86,3 +86,40 @@ def test_early_analyses_are_used_and_a_dead_worker_loses_nothing(tmp_path, fresh
     assert db.execute("SELECT count(*) FROM versions WHERE pipeline_version IS NULL").fetchone()[0] == 0
     again = process.process_versions(db, progress=False)
     assert again["versions"] == 0
+
+
+def test_submit_soon_hands_jobs_over_and_never_hangs_when_the_pool_breaks(fresh_pool):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from clausewatch.nlp import analyse
+    from clausewatch.stages import worker_tasks
+
+    futures = [workers.submit_soon(worker_tasks.analysed_rows, TEXTS["alpha-terms"]) for _ in range(3)]
+    rows = [f.result(timeout=120) for f in futures]
+    assert rows[0] == rows[1] == rows[2] == process.clause_rows(analyse(TEXTS["alpha-terms"]))
+    # the pool breaks: jobs handed over afterwards fail with BrokenProcessPool (the caller runs them
+    # itself) instead of waiting forever, and no new pool is started behind the caller's back
+    late = workers.submit_soon(worker_tasks.ready)
+    workers.mark_broken()
+    try:
+        late.result(timeout=120)
+    except BrokenProcessPool:
+        pass
+    assert workers.submit_soon(worker_tasks.ready) is None and workers.active_workers() == 0
+
+
+def test_a_text_analysed_during_detection_is_analysed_by_the_workers_when_they_run(fresh_pool, monkeypatch):
+    # the writer process leaves spaCy to the workers (a template's text, a version of an older pipeline)
+    import clausewatch.nlp
+    from clausewatch.stages import worker_tasks
+    from clausewatch.stages.detect import version_clauses
+
+    expected = clausewatch.nlp.analyse(TEXTS["beta-terms"])
+    workers.submit(worker_tasks.ready).result(timeout=120)
+    assert workers.active_workers() == 2
+
+    def not_here(text):
+        raise AssertionError("analysed in the writer process")
+
+    monkeypatch.setattr(clausewatch.nlp, "analyse", not_here)
+    assert version_clauses(None, {"id": "template:x", "text": TEXTS["beta-terms"]}) == expected

@@ -24,6 +24,7 @@ import sys
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from clausewatch.changes import ALIGN_VERSION, compare
@@ -79,9 +80,21 @@ def version_clauses(db, version: dict[str, Any]) -> list[Clause]:
         rows = clauses_of(db, version["id"])
         if rows:
             return [clause_from_row(r) for r in rows]
+    text = version.get("text") or version_text(db, version["id"])
+    from clausewatch.stages import workers
+
+    if workers.active_workers():     # the workers have spaCy loaded: this process need not import it
+        from clausewatch.stages import worker_tasks
+
+        future = workers.submit(worker_tasks.analysed, text)
+        if future is not None:
+            try:
+                return future.result()
+            except BrokenProcessPool:
+                workers.mark_broken()
     from clausewatch.nlp import analyse
 
-    return analyse(version.get("text") or version_text(db, version["id"]))
+    return analyse(text)
 
 
 class _ClauseCache:

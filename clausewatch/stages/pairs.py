@@ -130,7 +130,10 @@ def _in_workers(todo: list[dict[str, Any]], cache: _ClauseCache, store) -> list[
     from clausewatch.stages import worker_tasks, workers
 
     window = 2 * workers.worker_count()
-    queue, running, finished = list(todo), {}, set()
+    # rendition checks first: each compares a whole document with another rendering of it (an act's HTML
+    # with its PDF), the longest jobs by far; sent last, one would run alone on one core at the end
+    queue = sorted(todo, key=lambda item: item["purpose"] != "rendition")
+    running, finished = {}, set()
     try:
         while queue or running:
             while queue and len(running) < window:

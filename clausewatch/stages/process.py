@@ -42,7 +42,7 @@ class EarlyAnalyses:
             return
         if not self.futures:
             workers.warm_up()
-        future = workers.submit(worker_tasks.analysed_rows, text)
+        future = workers.submit_soon(worker_tasks.analysed_rows, text)   # the reactor never waits for the pool
         if future is not None:
             self.futures[version_id] = future
 

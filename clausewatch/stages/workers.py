@@ -6,7 +6,7 @@ rows and changes, which this process writes. With two or more cores a pool of ``
 writes the results; with one worker, or little work, everything runs here as before.
 
 The pool is started by a forkserver that imports the NLP stage and builds the tagger once
-(:mod:`clausewatch.stages.worker_tasks`), so each worker starts warm; :func:`warm_up` starts it early
+(:mod:`clausewatch.stages.worker_warm`), so each worker starts warm; :func:`warm_up` starts it early
 (the crawl does, so the workers are ready when its documents are).
 """
 from __future__ import annotations
@@ -15,7 +15,8 @@ import atexit
 import logging
 import multiprocessing
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from clausewatch.config import setting
@@ -25,6 +26,7 @@ MIN_PARALLEL_CHARS = 150_000     # below this much text, starting workers costs 
 
 _log = logging.getLogger("clausewatch.workers")
 _pool: ProcessPoolExecutor | None = None
+_dispatcher: ThreadPoolExecutor | None = None
 _broken = False
 
 
@@ -52,7 +54,7 @@ def pool() -> ProcessPoolExecutor | None:
         return None
     if _pool is None:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["clausewatch.stages.worker_tasks"])
+        context.set_forkserver_preload(["clausewatch.stages.worker_warm"])
         _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=context)
         atexit.register(shutdown)
     return _pool
@@ -65,7 +67,46 @@ def warm_up() -> None:
         from clausewatch.stages import worker_tasks
 
         for _ in range(worker_count()):
-            executor.submit(worker_tasks.ready)
+            submit_soon(worker_tasks.ready)
+
+
+def submit_soon(fn, *args: Any) -> Future | None:
+    """Like :func:`submit`, but never blocks the caller: the job is handed to the pool by a dispatcher
+    thread. The first jobs would otherwise wait, in the caller, until the forkserver has imported spaCy and
+    built the tagger (about a second), and the crawl calls this from Scrapy's reactor, which must go on
+    fetching meanwhile. None when there is no pool (run it here); the future fails with
+    ``BrokenProcessPool`` when the pool cannot take the job."""
+    global _dispatcher
+    executor = pool()
+    if executor is None:
+        return None
+    if _dispatcher is None:
+        _dispatcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clausewatch-dispatch")
+    outer: Future = Future()
+
+    def relay(inner: Future) -> None:
+        if inner.cancelled():
+            outer.set_exception(BrokenProcessPool("the job was cancelled: the worker pool shut down"))
+        elif inner.exception() is not None:
+            outer.set_exception(inner.exception())
+        else:
+            outer.set_result(inner.result())
+
+    def dispatch() -> None:
+        global _broken
+        if _broken or _pool is not executor:     # broke or shut down since: the caller runs the job itself
+            outer.set_exception(BrokenProcessPool("the worker pool is not available"))
+            return
+        try:
+            inner = executor.submit(fn, *args)
+        except RuntimeError as exc:     # BrokenProcessPool, or shut down meanwhile
+            _broken = True
+            outer.set_exception(BrokenProcessPool(f"the worker pool is not available: {exc}"))
+            return
+        inner.add_done_callback(relay)
+
+    _dispatcher.submit(dispatch)
+    return outer
 
 
 def active_workers() -> int:
@@ -100,7 +141,10 @@ def mark_broken() -> None:
 
 
 def shutdown() -> None:
-    global _pool
+    global _pool, _dispatcher
+    if _dispatcher is not None:
+        _dispatcher.shutdown(wait=False)
+        _dispatcher = None
     if _pool is not None:
         _pool.shutdown(wait=False, cancel_futures=True)
         _pool = None

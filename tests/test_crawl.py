@@ -189,4 +189,6 @@ def test_no_remote_control_server_is_started_by_a_crawl():
 
     for settings in (crawl_settings(db_path="x.db", run_id=1), cluster_settings(redis_url="redis://127.0.0.1:1/0", worker_id="w1")):
         assert settings["REMOTE_CONTROL_ENABLED"] is False
-        assert settings["EXTENSIONS"]["scrapy.extensions.remote_control.RemoteControl"] is None
+        assert "scrapy.extensions.remote_control.RemoteControl" not in settings["EXTENSIONS_BASE"]
+        assert not any("remote_control" in name for name in settings["EXTENSIONS"])
+        assert "scrapy.extensions.corestats.CoreStats" in settings["EXTENSIONS_BASE"]   # the rest stays

@@ -81,17 +81,17 @@ def version_clauses(db, version: dict[str, Any]) -> list[Clause]:
         if rows:
             return [clause_from_row(r) for r in rows]
     text = version.get("text") or version_text(db, version["id"])
-    from clausewatch.stages import workers
+    from clausewatch.stages import parallel
 
-    if workers.active_workers():     # the workers have spaCy loaded: this process need not import it
-        from clausewatch.stages import worker_tasks
+    if parallel.active_processes():     # the pool's processes have spaCy loaded: this process need not import it
+        from clausewatch.stages import parallel_tasks
 
-        future = workers.submit(worker_tasks.analysed, text)
+        future = parallel.submit(parallel_tasks.analysed, text)
         if future is not None:
             try:
                 return future.result()
             except BrokenProcessPool:
-                workers.mark_broken()
+                parallel.mark_broken()
     from clausewatch.nlp import analyse
 
     return analyse(text)

@@ -34,7 +34,7 @@ from clausewatch.db.pairs import (
 from clausewatch.stages.detect import _ClauseCache, detector_version
 
 MAX_VERSIONS = 60  # per family: at most 60 * 59 / 2 = 1,770 pairs
-MIN_PARALLEL_PAIRS = 8   # fewer pairs are compared in this process: starting workers would cost more
+MIN_PARALLEL_PAIRS = 8   # fewer pairs are compared in this process: starting the pool would cost more
 
 
 def planned_pairs(db, *, source_ids: Iterable[str] | None = None,
@@ -68,9 +68,9 @@ def compare_pairs(db, *, source_ids: Iterable[str] | None = None, progress: bool
                   max_versions: int = MAX_VERSIONS) -> dict[str, Any]:
     """Compare and store every planned pair. Returns counts and the time taken.
 
-    With several cores the comparisons run in worker processes (:mod:`clausewatch.stages.workers`); this
+    With several cores the comparisons run in pool processes (:mod:`clausewatch.stages.parallel`); this
     process reads the clauses, sends them, and stores each result as it comes."""
-    from clausewatch.stages import workers
+    from clausewatch.stages import parallel
 
     version = detector_version()
     todo = planned_pairs(db, source_ids=source_ids, max_versions=max_versions)
@@ -105,8 +105,8 @@ def compare_pairs(db, *, source_ids: Iterable[str] | None = None, progress: bool
                   file=sys.stderr, flush=True)
 
     here = todo
-    if workers.worth_it(len(todo) >= MIN_PARALLEL_PAIRS, len(todo)):
-        here = _in_workers(todo, cache, store)
+    if parallel.worth_it(len(todo) >= MIN_PARALLEL_PAIRS, len(todo)):
+        here = _in_pool(todo, cache, store)
     for item in here:
         t0 = time.perf_counter()
         try:
@@ -121,15 +121,15 @@ def compare_pairs(db, *, source_ids: Iterable[str] | None = None, progress: bool
     return totals
 
 
-def _in_workers(todo: list[dict[str, Any]], cache: _ClauseCache, store) -> list[dict[str, Any]]:
-    """Compare ``todo`` in the worker processes, a few pairs in flight; returns what is left for this
-    process (a worker died)."""
+def _in_pool(todo: list[dict[str, Any]], cache: _ClauseCache, store) -> list[dict[str, Any]]:
+    """Compare ``todo`` in the pool processes, a few pairs in flight; returns what is left for this
+    process (a pool process died)."""
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    from clausewatch.stages import worker_tasks, workers
+    from clausewatch.stages import parallel, parallel_tasks
 
-    window = 2 * workers.worker_count()
+    window = 2 * parallel.process_count()
     # rendition checks first: each compares a whole document with another rendering of it (an act's HTML
     # with its PDF), the longest jobs by far; sent last, one would run alone on one core at the end
     queue = sorted(todo, key=lambda item: item["purpose"] != "rendition")
@@ -139,10 +139,10 @@ def _in_workers(todo: list[dict[str, Any]], cache: _ClauseCache, store) -> list[
             while queue and len(running) < window:
                 item = queue.pop(0)
                 (old_clauses, old_text), (new_clauses, new_text) = cache.get(item["old"]), cache.get(item["new"])
-                future = workers.submit(worker_tasks.compared, old_clauses, new_clauses, old_text, new_text)
+                future = parallel.submit(parallel_tasks.compared, old_clauses, new_clauses, old_text, new_text)
                 if future is None:
                     queue.insert(0, item)
-                    raise BrokenProcessPool("the worker pool is not available")
+                    raise BrokenProcessPool("the process pool is not available")
                 running[future] = (item, time.perf_counter())
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
@@ -154,5 +154,5 @@ def _in_workers(todo: list[dict[str, Any]], cache: _ClauseCache, store) -> list[
                 store(item, None if exc else future.result(), exc, round(time.perf_counter() - sent, 3))
                 finished.add(id(item))
     except BrokenProcessPool:
-        workers.mark_broken()
+        parallel.mark_broken()
     return [item for item in todo if id(item) not in finished]

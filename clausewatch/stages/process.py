@@ -25,7 +25,7 @@ def clause_rows(clauses: list) -> list[dict[str, Any]]:
 
 
 class EarlyAnalyses:
-    """Analyses started in the worker processes as the crawl stores each new version (connected to the
+    """Analyses started in the pool processes as the crawl stores each new version (connected to the
     crawl's ``on_version``), so the NLP runs on the other cores while the crawl fetches; ``process_versions``
     uses them. At most ``limit`` wait at a time (the texts wait in memory); later versions are analysed by
     ``process_versions`` as usual."""
@@ -35,14 +35,14 @@ class EarlyAnalyses:
         self.limit = limit
 
     def __call__(self, version_id: int, text: str, **_: Any) -> None:
-        from clausewatch.stages import worker_tasks, workers
+        from clausewatch.stages import parallel, parallel_tasks
 
         waiting = sum(1 for f in self.futures.values() if not f.done())
-        if waiting >= self.limit or workers.pool() is None:
+        if waiting >= self.limit or parallel.pool() is None:
             return
         if not self.futures:
-            workers.warm_up()
-        future = workers.submit_soon(worker_tasks.analysed_rows, text)   # the reactor never waits for the pool
+            parallel.warm_up()
+        future = parallel.submit_soon(parallel_tasks.analysed_rows, text)   # the reactor never waits for the pool
         if future is not None:
             self.futures[version_id] = future
 
@@ -51,14 +51,14 @@ def process_versions(db, *, source_ids: Iterable[str] | None = None, progress: b
                      retry_failed: bool = False, early: EarlyAnalyses | None = None) -> dict[str, Any]:
     """Analyse every version not yet processed by the current pipeline version.
 
-    With several cores the analyses run in worker processes (:mod:`clausewatch.stages.workers`) while this
+    With several cores the analyses run in pool processes (:mod:`clausewatch.stages.parallel`) while this
     process, the store's one writer, stores each result as it comes. A version whose analysis fails gets its
     error recorded (``versions.process_error``, shown by `clausewatch status` and the site) and the others go
     on; it is analysed again when the pipeline version changes, or with ``retry_failed``. ``failed`` in the
     result lists ``(source, seq, error)``.
     """
     from clausewatch.nlp import NLP_VERSION
-    from clausewatch.stages import workers
+    from clausewatch.stages import parallel
 
     todo = versions_to_process(db, NLP_VERSION, source_ids, retry_failed=retry_failed)
     started = time.perf_counter()
@@ -81,10 +81,10 @@ def process_versions(db, *, source_ids: Iterable[str] | None = None, progress: b
 
     here = todo
     started_early = {v["id"]: early.futures[v["id"]] for v in todo if early and v["id"] in early.futures}
-    if started_early or workers.worth_it(sum(v.get("chars") or 0 for v in todo) >= workers.MIN_PARALLEL_CHARS,
+    if started_early or parallel.worth_it(sum(v.get("chars") or 0 for v in todo) >= parallel.MIN_PARALLEL_CHARS,
                                          len(todo)):
         # the longest first, so the last job to finish is a short one
-        here = _in_workers(db, sorted(todo, key=lambda v: -(v.get("chars") or 0)), store, started_early)
+        here = _in_pool(db, sorted(todo, key=lambda v: -(v.get("chars") or 0)), store, started_early)
     from clausewatch.nlp import analyse
 
     for version in here:
@@ -95,19 +95,19 @@ def process_versions(db, *, source_ids: Iterable[str] | None = None, progress: b
             continue
         store(version, rows, None)
     return {"versions": len(todo), "clauses": counts["clauses"], "seconds": round(time.perf_counter() - started, 2),
-            "pipeline_version": NLP_VERSION, "failed": failed, "workers": workers.active_workers()}
+            "pipeline_version": NLP_VERSION, "failed": failed, "processes": parallel.active_processes()}
 
 
-def _in_workers(db, todo: list[dict[str, Any]], store, started: dict[int, Any] | None = None) -> list[dict[str, Any]]:
-    """Analyse ``todo`` in the worker processes, a few versions in flight at a time (texts are read as they
+def _in_pool(db, todo: list[dict[str, Any]], store, started: dict[int, Any] | None = None) -> list[dict[str, Any]]:
+    """Analyse ``todo`` in the pool processes, a few versions in flight at a time (texts are read as they
     are sent; ``started``: analyses already running, by version id), storing each result here; returns the
-    versions left for this process (a worker died)."""
+    versions left for this process (a pool process died)."""
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    from clausewatch.stages import worker_tasks, workers
+    from clausewatch.stages import parallel, parallel_tasks
 
-    window = 2 * workers.worker_count()
+    window = 2 * parallel.process_count()
     started = started or {}
     running = {future: v for v in todo for future in [started.get(v["id"])] if future is not None}
     queue, finished = [v for v in todo if v["id"] not in started], set()
@@ -115,10 +115,10 @@ def _in_workers(db, todo: list[dict[str, Any]], store, started: dict[int, Any] |
         while queue or running:
             while queue and sum(1 for f in running if not f.done()) < window:
                 version = queue.pop(0)
-                future = workers.submit(worker_tasks.analysed_rows, version_text(db, version["id"]))
+                future = parallel.submit(parallel_tasks.analysed_rows, version_text(db, version["id"]))
                 if future is None:
                     queue.insert(0, version)
-                    raise BrokenProcessPool("the worker pool is not available")
+                    raise BrokenProcessPool("the process pool is not available")
                 running[future] = version
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
@@ -130,5 +130,5 @@ def _in_workers(db, todo: list[dict[str, Any]], store, started: dict[int, Any] |
                 store(version, None if exc else future.result(), exc)
                 finished.add(version["id"])
     except BrokenProcessPool:
-        workers.mark_broken()     # a worker died (killed, out of memory): the rest is analysed here
+        parallel.mark_broken()     # a pool process died (killed, out of memory): the rest is analysed here
     return [v for v in todo if v["id"] not in finished]

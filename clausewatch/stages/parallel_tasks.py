@@ -1,6 +1,6 @@
-"""What the worker processes run (:mod:`clausewatch.stages.workers`). Pure: text and clauses in, rows and
+"""What the pool processes run (:mod:`clausewatch.stages.parallel`). Pure: text and clauses in, rows and
 changes out; no database. Light to import (the parent process pickles references to these functions
-without loading spaCy); :mod:`clausewatch.stages.worker_warm` loads the stages in the forkserver."""
+without loading spaCy); :mod:`clausewatch.stages.parallel_warm` loads the stages in the forkserver."""
 from __future__ import annotations
 
 from typing import Any

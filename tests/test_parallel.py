@@ -1,4 +1,4 @@
-"""The worker processes of the CPU-heavy steps: the same results as one process, and a worker that dies
+"""The pool processes of the CPU-heavy steps: the same results as one process, and a pool process that dies
 leaves its work to this process (nothing lost, nothing stored twice)."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from clausewatch.db import connect
 from clausewatch.db.documents import record_document, source_pk, sync_sources
 from clausewatch.db.records import Fetched
-from clausewatch.stages import process, workers
+from clausewatch.stages import parallel, process
 
 TEXTS = {
     "alpha-terms": "Alpha Licence\n\n1. You may use, copy and modify the model for any purpose.\n\n"
@@ -45,27 +45,27 @@ def stored(path) -> list[tuple]:
 
 @pytest.fixture
 def fresh_pool(monkeypatch):
-    monkeypatch.setenv("CLAUSEWATCH_WORKERS", "2")
-    monkeypatch.setattr(workers, "MIN_PARALLEL_CHARS", 0)     # these small texts go to the workers too
-    monkeypatch.setattr(workers, "_broken", False)
-    workers.shutdown()
+    monkeypatch.setenv("CLAUSEWATCH_PROCESSES", "2")
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_CHARS", 0)     # these small texts go to the pool too
+    monkeypatch.setattr(parallel, "_broken", False)
+    parallel.shutdown()
     yield
-    workers.shutdown()
+    parallel.shutdown()
 
 
-def test_workers_store_what_one_process_stores(tmp_path, monkeypatch, fresh_pool):
-    parallel = process.process_versions(store(tmp_path / "parallel.db"), progress=False)
-    assert parallel["workers"] == 2 and parallel["versions"] == 4 and parallel["failed"] == []
-    monkeypatch.setenv("CLAUSEWATCH_WORKERS", "1")
-    workers.shutdown()
+def test_the_pool_stores_what_one_process_stores(tmp_path, monkeypatch, fresh_pool):
+    pooled = process.process_versions(store(tmp_path / "parallel.db"), progress=False)
+    assert pooled["processes"] == 2 and pooled["versions"] == 4 and pooled["failed"] == []
+    monkeypatch.setenv("CLAUSEWATCH_PROCESSES", "1")
+    parallel.shutdown()
     serial = process.process_versions(store(tmp_path / "serial.db"), progress=False)
-    assert serial["workers"] == 0
+    assert serial["processes"] == 0
     assert stored(tmp_path / "parallel.db") == stored(tmp_path / "serial.db")
     assert {row[5] for row in stored(tmp_path / "parallel.db")} >= {"grant.use", "restrict.output_use",
                                                                     "restrict.noncommercial", "terms.governing_law"}
 
 
-def test_early_analyses_are_used_and_a_dead_worker_loses_nothing(tmp_path, fresh_pool):
+def test_early_analyses_are_used_and_a_dead_pool_process_loses_nothing(tmp_path, fresh_pool):
     db = store(tmp_path / "cw.db")
     early = process.EarlyAnalyses()
     ids = [r[0] for r in db.execute("SELECT id FROM versions ORDER BY id")]
@@ -75,8 +75,8 @@ def test_early_analyses_are_used_and_a_dead_worker_loses_nothing(tmp_path, fresh
     assert set(early.futures) == set(ids[:2])
     for future in early.futures.values():
         future.result(timeout=120)
-    # every worker is killed (out of memory, an operator): the analyses not done yet are done here
-    for pid in list(workers.pool()._processes):
+    # every pool process is killed (out of memory, an operator): the analyses not done yet are done here
+    for pid in list(parallel.pool()._processes):
         os.kill(pid, signal.SIGKILL)
     result = process.process_versions(db, progress=False, early=early)
     assert result["versions"] == 4 and result["failed"] == []
@@ -92,34 +92,44 @@ def test_submit_soon_hands_jobs_over_and_never_hangs_when_the_pool_breaks(fresh_
     from concurrent.futures.process import BrokenProcessPool
 
     from clausewatch.nlp import analyse
-    from clausewatch.stages import worker_tasks
+    from clausewatch.stages import parallel_tasks
 
-    futures = [workers.submit_soon(worker_tasks.analysed_rows, TEXTS["alpha-terms"]) for _ in range(3)]
+    futures = [parallel.submit_soon(parallel_tasks.analysed_rows, TEXTS["alpha-terms"]) for _ in range(3)]
     rows = [f.result(timeout=120) for f in futures]
     assert rows[0] == rows[1] == rows[2] == process.clause_rows(analyse(TEXTS["alpha-terms"]))
     # the pool breaks: jobs handed over afterwards fail with BrokenProcessPool (the caller runs them
     # itself) instead of waiting forever, and no new pool is started behind the caller's back
-    late = workers.submit_soon(worker_tasks.ready)
-    workers.mark_broken()
+    late = parallel.submit_soon(parallel_tasks.ready)
+    parallel.mark_broken()
     try:
         late.result(timeout=120)
     except BrokenProcessPool:
         pass
-    assert workers.submit_soon(worker_tasks.ready) is None and workers.active_workers() == 0
+    assert parallel.submit_soon(parallel_tasks.ready) is None and parallel.active_processes() == 0
 
 
-def test_a_text_analysed_during_detection_is_analysed_by_the_workers_when_they_run(fresh_pool, monkeypatch):
-    # the writer process leaves spaCy to the workers (a template's text, a version of an older pipeline)
+def test_a_text_analysed_during_detection_is_analysed_by_the_pool_when_it_runs(fresh_pool, monkeypatch):
+    # the writer process leaves spaCy to the pool (a template's text, a version of an older pipeline)
     import clausewatch.nlp
-    from clausewatch.stages import worker_tasks
+    from clausewatch.stages import parallel_tasks
     from clausewatch.stages.detect import version_clauses
 
     expected = clausewatch.nlp.analyse(TEXTS["beta-terms"])
-    workers.submit(worker_tasks.ready).result(timeout=120)
-    assert workers.active_workers() == 2
+    parallel.submit(parallel_tasks.ready).result(timeout=120)
+    assert parallel.active_processes() == 2
 
     def not_here(text):
         raise AssertionError("analysed in the writer process")
 
     monkeypatch.setattr(clausewatch.nlp, "analyse", not_here)
     assert version_clauses(None, {"id": "template:x", "text": TEXTS["beta-terms"]}) == expected
+
+
+def test_the_pool_size_setting_and_its_former_name(monkeypatch):
+    monkeypatch.delenv("CLAUSEWATCH_PROCESSES", raising=False)
+    monkeypatch.setenv("CLAUSEWATCH_WORKERS", "3")      # the previous release's name is still read
+    assert parallel.process_count() == 3
+    monkeypatch.setenv("CLAUSEWATCH_PROCESSES", "1")
+    assert parallel.process_count() == 1 and parallel.pool() is None
+    monkeypatch.setenv("CLAUSEWATCH_PROCESSES", "many")
+    assert parallel.process_count() == 1

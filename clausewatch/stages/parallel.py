@@ -65,7 +65,7 @@ def pool() -> ProcessPoolExecutor | None:
 
 
 def warm_up() -> None:
-    """Start the pool now (they import spaCy and build the tagger) so they are ready when work comes."""
+    """Start the pool now (its processes import spaCy and build the tagger) so it is ready when work comes."""
     executor = pool()
     if executor is not None:
         from clausewatch.stages import parallel_tasks

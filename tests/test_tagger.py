@@ -234,6 +234,17 @@ PHRASINGS = [
     ("Any dispute arising from this Agreement shall be settled by arbitration in Geneva.", {"terms.governing_law"}),
     ("This License shall be construed in accordance with the laws of the Netherlands.", {"terms.governing_law"}),
     ("Neither trademark nor patent rights are licensed under these terms.", {"terms.trademark"}),
+    # revenue thresholds written without "separate licence" next to the amount
+    ("Organisations with annual revenues of more than EUR 5,000,000 must sign a commercial agreement with the "
+     "Licensor before using the Weights.", {"restrict.scale_threshold"}),
+    ("This tier is free for anyone with less than USD 1 million in gross revenue per year.",
+     {"restrict.scale_threshold"}),
+    ("If your yearly revenue exceeds GBP 2,000,000, you need an enterprise licence to keep using the Tool.",
+     {"restrict.scale_threshold"}),
+    # a patent licence that ends on litigation, in a clause of its own
+    ("Should you bring a patent claim against anyone alleging that the Weights infringe it, every patent "
+     "licence you received under these terms is terminated as of the day the claim is filed.",
+     {"grant.patent", "terms.termination"}),
 ]
 
 
@@ -280,6 +291,10 @@ NEAR_MISSES = [
     ("obligation.share_alike", "You are not authorized to exercise any of the rights under this Agreement."),
     ("obligation.share_alike", "Run the test twice under the same conditions."),
     ("policy.transparency", "Deployers shall identify the natural persons affected by the decision."),
+    ("restrict.scale_threshold", "You may not use the Tool to generate revenue from advertising."),
+    ("restrict.scale_threshold", "Revenue from the sale of merchandise is shared between the parties."),
+    ("grant.patent", "This agreement terminates if you breach any of its terms; patents are not mentioned."),
+    ("grant.patent", "Upon termination you must stop using the Tool and delete every copy."),
 ]
 
 
@@ -462,3 +477,12 @@ def test_is_open_relevant():
                                                      0, 10)]))
     assert not is_open_relevant(_clause("This Agreement is governed by the laws of Ontario."))
     assert not is_open_relevant(_clause("Providers shall keep logs for six months."))
+
+
+def test_a_revenue_test_in_a_law_is_not_a_licence_threshold():
+    # in a statute, revenue decides who a duty applies to; no licensee loses rights above it
+    law = ("A covered developer means a person that, together with its affiliates, had annual gross revenues in "
+           "excess of USD 500,000,000 in the preceding calendar year.")
+    assert "restrict.scale_threshold" not in tags_of(law, "law")
+    assert "restrict.scale_threshold" in tags_of(law.replace("A covered developer means a person that",
+                                                             "This free licence is not available to a person that"))

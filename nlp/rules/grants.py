@@ -19,7 +19,7 @@ law that permits a use ("in so far as their use is permitted"): grants are read 
 """
 from __future__ import annotations
 
-from clausewatch.nlp.rules.base import ClauseView, Hit, Rule, combos, verbs
+from clausewatch.nlp.rules.base import ClauseView, Hit, Rule, combos, together, verbs
 
 PHRASES = {
     "GRANT_STRONG": ["hereby grants", "hereby grant", "grants to you", "grants you", "grant to you", "grant you",
@@ -279,4 +279,6 @@ RULES = [
          description="'commercially usable', 'free for commercial use'"),
     Rule("grant.patent", "grant.patent/patent-license", _patent, ("PATENT",),
          description="a grant of a patent licence (to make, use, sell ...)"),
+    together("grant.patent", "grant.patent/patent-license-ends", ("PATENT",), ("TERMINATE",), ordered=True,
+             description="the patent licence granted ends (on patent litigation): the grant's own terms"),
 ]

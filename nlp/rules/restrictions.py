@@ -17,7 +17,9 @@ from clausewatch.nlp.rules.base import ClauseView, Rule, any_of, combos, togethe
 NEAR = {"NONCOMM": [("ONLY_W", "RESEARCH_P", 20), ("RESEARCH_W", "ONLY_AFTER", 3)],
         "SAFE_USE": [("SAFE_W", "RESPONSIBLE_W", 3), ("RESPONSIBLE_W", "SAFE_W", 3)],
         "IMPROVE_MODEL": [("IMPROVE", "MODEL_N", 8)],
-        "CONTRAVENE_TERMS": [("CONTRAVENE_V", "TERMS_N", 6)]}
+        "CONTRAVENE_TERMS": [("CONTRAVENE_V", "TERMS_N", 6)],
+        # "annual revenues of more than USD 1,000,000", "more than $10M in gross revenue"
+        "REVENUE_CMP": [("REVENUE", "AMOUNT_CMP", 4), ("AMOUNT_CMP", "REVENUE", 8)]}
 PHRASES = {
     "NONCOMM": ["non-commercial", "noncommercial", "non commercial", "not for commercial", "non-production",
                 "not for production", "research-only", "research only", "evaluation only", "testing only"],
@@ -40,13 +42,16 @@ PHRASES = {
                "not permitted", "not allowed", "prohibited", "prohibits", "forbidden", "do not", "not use",
                "no use of", "not to", "refrain from"],
     "REVENUE": ["annual revenue", "annual revenues", "gross revenue", "annual gross revenue", "revenues",
-                "annual recurring revenue"],
+                "annual recurring revenue", "revenue", "yearly revenue"],
     "PASSIVE_BAN": ["is prohibited", "are prohibited", "is not permitted", "are not permitted", "is not allowed",
                     "are not allowed", "is forbidden", "is not licensed", "are not licensed", "requires",
                     "require", "is subject to a separate"],
     "LICENSE_REQ": ["request a license", "request a licence", "separate license", "separate licence",
                     "commercial license", "commercial licence", "obtain a license", "obtain a licence",
-                    "not authorized to exercise", "enterprise license", "must contact"],
+                    "not authorized to exercise", "enterprise license", "enterprise licence", "must contact",
+                    "separate agreement", "commercial agreement", "paid license", "paid licence"],
+    "AMOUNT_CMP": ["more than", "exceeds", "exceed", "exceeding", "exceeded", "in excess of", "greater than",
+                   "above", "less than", "at least", "or more", "surpasses", "surpass"],
     "OUTPUT": ["output", "outputs", "results", "output therefrom", "generated content", "generations"],
     "IMPROVE": [*verbs("improve", "train", "develop", "enhance", "build", "create", "distill", "fine-tune"),
                 "fine tune", "finetune"],
@@ -178,6 +183,10 @@ RULES = [
            description="a monthly/daily active users threshold"),
     together("restrict.scale_threshold", "restrict.scale_threshold/revenue", ("REVENUE",), ("LICENSE_REQ",),
              description="a revenue threshold above which a separate licence is needed"),
+    Rule("restrict.scale_threshold", "restrict.scale_threshold/revenue-above",
+         lambda v: v.span(v.first("REVENUE_CMP")) if v.doc_kind == "licence" else None, ("REVENUE_CMP",),
+         description="a licence's rights that depend on revenue above or below an amount (in a law, a revenue "
+                     "test defines who a duty applies to: not this tag)"),
     Rule("restrict.noncommercial", "restrict.noncommercial/non-commercial", _noncommercial, ("NONCOMM",),
          description="'non-commercial', 'for research purposes only', 'solely for evaluation' (licences)"),
     Rule("restrict.noncommercial", "restrict.noncommercial/no-commercial-purposes", _no_commercial, ("COMM_PURPOSE",),

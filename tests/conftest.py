@@ -65,6 +65,9 @@ def spawn():
 
 
 def pytest_sessionfinish(session, exitstatus):
+    from clausewatch.stages import parallel
+
+    parallel.close()    # the pool (and forkserver) of in-process tests: stopped, not left to notice our exit
     left = processes.reap()
     if left:
         print(f"\nconftest: killed {len(left)} process(es) a test left running: {left}", file=sys.stderr)

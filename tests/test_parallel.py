@@ -133,3 +133,18 @@ def test_the_pool_size_setting_and_its_former_name(monkeypatch):
     assert parallel.process_count() == 1 and parallel.pool() is None
     monkeypatch.setenv("CLAUSEWATCH_PROCESSES", "many")
     assert parallel.process_count() == 1
+
+
+def test_close_stops_the_pool_and_its_forkserver(fresh_pool):
+    from multiprocessing import forkserver
+
+    from clausewatch.stages import parallel_tasks
+
+    parallel.submit(parallel_tasks.ready).result(timeout=120)
+    pids = list(parallel.pool()._processes)
+    server = forkserver._forkserver._forkserver_pid
+    assert pids and server
+    parallel.close()
+    for pid in [*pids, server]:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

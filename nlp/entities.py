@@ -39,7 +39,8 @@ DATE_RE = re.compile(
 
 _SCALE = r"(?:thousand|million|billion|trillion|mn|bn|[MBK])\b"
 USERS_RE = re.compile(
-    rf"(?P<num>{DIGITS})\s*(?P<scale>{_SCALE})?\s+(?P<unit>(?:monthly|daily|weekly)\s+active\s+users|"
+    rf"(?:(?P<num>{DIGITS})\s*(?P<scale>{_SCALE})?|\b(?P<wnum>{NUMBER_WORDS})\s+(?P<wscale>thousand|million|billion))"
+    r"\s+(?P<unit>(?:monthly|daily|weekly)\s+active\s+users|"
     r"active\s+users|MAUs?|DAUs?|(?:registered\s+|end\s+)?users)\b", re.I)
 USER_UNITS = {"monthly": "monthly_active_users", "mau": "monthly_active_users", "daily": "daily_active_users",
               "dau": "daily_active_users", "weekly": "weekly_active_users", "active": "active_users"}
@@ -51,7 +52,9 @@ MONEY_RE = re.compile(
     rf"(?P<cur1>EUR|USD|GBP|CNY|RMB|US\$|€|\$|£)\s?(?P<num1>{DIGITS})(?:\s*(?P<scale1>{_SCALE}))?"
     rf"|\b(?P<num2>{DIGITS})(?:\s*(?P<scale2>{_SCALE}))?\s*(?P<cur2>EUR|euros?|USD|(?:US\s)?dollars?|GBP|"
     r"pounds\s+sterling|CNY|RMB|yuan)\b")
-PERCENT_RE = re.compile(r"(?P<num>\d+(?:[.,]\d+)?)\s?(?:%|per\s?cent\b|percent\b)", re.I)
+# "7 %", "7 per cent", "seven percent", "fifty percent (50%)" (one entity)
+PERCENT_RE = re.compile(rf"(?P<num>\d+(?:[.,]\d+)?)\s?(?:%|per\s?cent\b|percent\b)"
+                        rf"|\b(?P<wnum>{NUMBER_WORDS})\s(?:per\s?cent|percent)\b(?:\s*\(\d+(?:[.,]\d+)?\s?%\))?", re.I)
 
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 COMPUTE_RE = re.compile(
@@ -116,8 +119,8 @@ def _scaled(num: str, scale: str | None) -> float | None:
 
 def user_thresholds(text: str) -> list[Entity]:
     out = []
-    for m in USERS_RE.finditer(text):
-        value = _scaled(m.group("num"), m.group("scale"))
+    for m in USERS_RE.finditer(text):   # "700 million", "100M", "one hundred million" monthly active users
+        value = _scaled(m.group("num") or m.group("wnum"), m.group("scale") or m.group("wscale"))
         if value is None:
             continue
         first = m.group("unit").split()[0].lower().rstrip("s")
@@ -146,8 +149,8 @@ def money(text: str) -> list[Entity]:
 
 def percents(text: str) -> list[Entity]:
     out = []
-    for m in PERCENT_RE.finditer(text):
-        value = parse_number(m.group("num"))
+    for m in PERCENT_RE.finditer(text):   # "7 %", "7 per cent", "seven percent"
+        value = parse_number(m.group("num") or m.group("wnum"))
         if value is not None:
             out.append(Entity("PERCENT", m.group(0), as_int_if_whole(value), m.start(), m.end()))
     return out
@@ -229,6 +232,7 @@ _REF_WORDS = ("article", "section", "sec.", "paragraph", "point", "annex", "chap
 _LICENSE_WORDS = ("licen", "terms of use", "gpl", "creative commons", "cc-by", "cc by", "cc0", "unlicense", "apache")
 _MONEY_WORDS = ("eur", "usd", "$", "€", "£", "dollar", "gbp", "cny", "rmb", "yuan", "pound")
 _DURATION_WORDS = ("day", "week", "month", "year", "hour")
+_SCALE_WORDS = ("thousand", "million", "billion")
 
 
 def find_entities(segment: Segment, segments: list[Segment]) -> list[Entity]:
@@ -239,14 +243,15 @@ def find_entities(segment: Segment, segments: list[Segment]) -> list[Entity]:
     text = segment.text
     lower = text.lower()
     found: list[Entity] = []
-    if _DIGIT_RE.search(text):
+    digits = _DIGIT_RE.search(text) is not None
+    if digits:
         found += dates(text)
-        if "user" in lower or "mau" in lower or "dau" in lower:
-            found += user_thresholds(text)
         if any(w in lower for w in _MONEY_WORDS):
             found += money(text)
-        if "%" in text or "cent" in lower:
-            found += percents(text)
+    if ("user" in lower or "mau" in lower or "dau" in lower) and (digits or any(w in lower for w in _SCALE_WORDS)):
+        found += user_thresholds(text)      # "700 million", "one hundred million" monthly active users
+    if "%" in text or "cent" in lower:
+        found += percents(text)             # "7 %", "seven percent"
     if compute_candidate(text):
         found += compute(text)
     if any(w in lower for w in _DURATION_WORDS):

@@ -36,6 +36,10 @@ def test_user_threshold_value_and_unit():
     [ent] = [e for e in find_entities(seg, [seg]) if e.type == "USER_THRESHOLD"]
     assert (ent.value, ent.unit, ent.text) == (700000000, "monthly_active_users", "700 million monthly active users")
     assert values("more than 1,000,000 daily active users", "USER_THRESHOLD") == [1000000]
+    # written in words, as some licences do; a bare small number of users is no threshold
+    assert values("above one hundred million monthly active users", "USER_THRESHOLD") == [100000000]
+    assert values("fewer than two million registered users", "USER_THRESHOLD") == [2000000]
+    assert values("shared between two users of one account", "USER_THRESHOLD") == []
 
 
 def test_money_with_currency():
@@ -47,6 +51,8 @@ def test_money_with_currency():
 def test_percent():
     assert values("3 % of its annual total worldwide turnover, or 7 percent", "PERCENT") == [3, 7]
     assert values("1,5 % of turnover", "PERCENT") == [1.5]
+    assert values("up to seven percent of turnover, or twenty per cent of the fee", "PERCENT") == [7, 20]
+    assert values("owning fifty percent (50%) or more of the shares", "PERCENT") == [50]   # one entity
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -134,6 +140,9 @@ def test_article_refs(text, path, expected):
     ("under the GNU Affero General Public License version 3 or any later version", ["AGPL-3.0-or-later"]),
     ("Creative Commons Attribution-NonCommercial-ShareAlike 4.0 International", ["CC-BY-NC-SA-4.0"]),
     ("Grant of Rights. Under the terms of this License", []),
+    ("The tools are distributed as GPL-3.0-or-later, the library as LGPL-2.1-only.",
+     ["GPL-3.0-or-later", "LGPL-2.1-only"]),
+    ("SPDX-License-Identifier: GPL-2.0+", ["GPL-2.0-or-later"]),
 ])
 def test_license_refs(text, expected):
     assert values(text, "LICENSE_REF") == expected

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 _VERSION = r"(?:,?\s*(?:[Vv]ersion|[Vv]\.?)\s*|\s+)(?P<ver>\d(?:\.\d)?)"
-_LATER = r"(?P<later>\s*(?:,\s*)?or\s+(?:\(at\s+your\s+option\)\s+)?(?:any\s+)?later(?:\s+version)?|\+)?"
+_LATER = r"(?:(?P<later>\s*(?:,\s*)?or\s+(?:\(at\s+your\s+option\)\s+)?(?:any\s+)?later(?:\s+version)?|\+|-or-later\b)|-only\b)?"
 
 # (regex, SPDX template); {ver} is filled from the version group, {later} with -only / -or-later.
 SPDX_PATTERNS: list[tuple[str, str]] = [

@@ -192,3 +192,27 @@ def test_no_remote_control_server_is_started_by_a_crawl():
         assert "scrapy.extensions.remote_control.RemoteControl" not in settings["EXTENSIONS_BASE"]
         assert not any("remote_control" in name for name in settings["EXTENSIONS"])
         assert "scrapy.extensions.corestats.CoreStats" in settings["EXTENSIONS_BASE"]   # the rest stays
+
+
+def test_an_in_process_crawl_gives_back_the_callers_ctrl_c(tiny):
+    # Scrapy installs its own SIGINT/SIGTERM handlers; a program (or test session) that crawls in its own
+    # process must still stop on Ctrl-C afterwards. A fresh interpreter: Twisted's reactor runs once.
+    import os
+    import subprocess
+    import sys
+
+    corpus, env, _db = tiny
+    script = (
+        "import signal, sys\n"
+        "from pathlib import Path\n"
+        "from clausewatch.stages.crawl import run_crawl\n"
+        "mine = lambda *a: None\n"
+        "signal.signal(signal.SIGTERM, mine)\n"
+        "run = run_crawl(Path(sys.argv[1]), replay_dir=Path(sys.argv[2]), progress=False)\n"
+        "assert run['status'] == 'ok', run\n"
+        "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, signal.getsignal(signal.SIGINT)\n"
+        "assert signal.getsignal(signal.SIGTERM) is mine\n"
+        "print('handlers restored')\n")
+    done = subprocess.run([sys.executable, "-c", script, env["CLAUSEWATCH_DB"], str(corpus)], capture_output=True,
+                          text=True, env={**os.environ, **env}, timeout=300)
+    assert done.returncode == 0 and "handlers restored" in done.stdout, done.stderr[-2000:]

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import sqlite3
 import sys
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,20 @@ def close_stale_runs(db) -> int:
     return len(stale)
 
 
+@contextmanager
+def keep_signal_handlers():
+    """Scrapy's CrawlerProcess installs its own SIGINT/SIGTERM handlers (a graceful stop of the crawl) and
+    leaves them after the crawl: a caller that goes on (a test session, a program using this module) would
+    no longer stop on Ctrl-C. Put the caller's handlers back when the crawl ends."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
 def run_crawl(db_path: Path, *, source_ids: list[str] | None = None, replay_dir: Path | None = None,
               as_of: str | None = None, progress: bool = True, registry_dir: Path | None = None,
               settings_overrides: dict[str, Any] | None = None,
@@ -187,6 +202,7 @@ def _crawl(db_path: Path, registry: Registry, *, source_ids: list[str] | None, r
     db.close()
     status, error = "ok", None
     with ExitStack() as stack:
+        stack.enter_context(keep_signal_handlers())
         base = stack.enter_context(ReplayServer(replay)).base_url if replay else None
         process = CrawlerProcess(crawl_settings(db_path=str(db_path), run_id=run_id, replay=replay is not None,
                                                 progress=progress, overrides=overrides))

@@ -34,6 +34,7 @@ def crawl_models(db_path: Path, *, replay_dir: Path | None = None, families: lis
     from clausewatch.crawlers.model_spider import ModelSpider, model_replay_map
     from clausewatch.crawlers.replay import ReplayError, ReplayServer
     from clausewatch.crawlers.settings import SettingsError, crawl_settings
+    from clausewatch.stages.crawl import keep_signal_handlers
 
     try:
         declared = load_models(models_dir)
@@ -67,6 +68,7 @@ def crawl_models(db_path: Path, *, replay_dir: Path | None = None, families: lis
         where = f"replay of {replay_dir}" if replay else "Hugging Face"
         print(f"models: {len(rows)} models from {where}", file=sys.stderr, flush=True)
     with ExitStack() as stack:
+        stack.enter_context(keep_signal_handlers())
         base = stack.enter_context(ReplayServer(replay)).base_url if replay else None
         process = CrawlerProcess(settings)
         process.crawl(process.create_crawler(ModelSpider), models=rows, replay_base=base)

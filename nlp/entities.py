@@ -77,7 +77,7 @@ PER_SECOND_RE = re.compile(r"^[^.;]{0,60}?(?:per\s+second|/s\b|FLOP/s|FLOPS\b)",
 _DURATION_UNITS = {"day": "D", "week": "W", "month": "M", "year": "Y", "hour": "H"}
 DURATION_RE = re.compile(
     rf"\b(?P<num>\d+|{NUMBER_WORDS})(?:\s*\((?:\d+)\))?(?:-|\s+)(?:calendar\s+|business\s+|working\s+)?"
-    r"(?P<unit>day|week|month|year|hour)s?\b", re.I)
+    r"(?P<unit>day|week|month|year|hour)s?\b(?![- ](?:old|of\s+age)\b)", re.I)   # "13 years old" is an age
 
 
 def _date_value(m: re.Match) -> str | None:

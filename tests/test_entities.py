@@ -82,6 +82,8 @@ def test_compute_per_second_unit():
     ("within twenty-four months", ["P24M"]),
     ("no later than 72 hours after", ["PT72H"]),
     ("the twentieth day following its publication", []),
+    ("users must be at least 13 years old, or 16 years of age in the Union", []),   # ages, not periods
+    ("a 13-year-old user, within 3 years of the sale", ["P3Y"]),
 ])
 def test_durations(text, expected):
     assert values(text, "DURATION") == expected

@@ -177,7 +177,8 @@ class _Builder:
             cut = title_prefix(rest)
             if cut is not None and rest[cut:].strip():
                 return rest[:cut].strip(), rest       # "Purpose. Artificial intelligence ..."
-            if len(rest.split()) <= 15 and (heading_like(rest) or rest.endswith(".") and is_title_case(rest)):
+            if len(rest.split()) <= 15 and (heading_like(rest) or rest.endswith(".") and is_title_case(rest)
+                                            or unit.md_level):   # "## Section 2. Licence grant": a heading
                 return rest, None
             if struct.separated and ":" in self.text[unit.start:unit.start + struct.rest_offset] \
                     and len(rest.split()) <= 15:

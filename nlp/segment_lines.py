@@ -96,12 +96,13 @@ def _inline_sublabel(content: str, after: int) -> tuple[int, bool] | None:
 
 def read_label(content: str) -> Label | None:
     """The label opening a line, also in bold ("**1.1. Scope.** text", "**(a)** text"); ``end`` counts
-    the asterisks that precede it."""
+    the asterisks that precede it. A bullet that only decorates a label ("- (a) text", "* 2. text", the
+    Markdown of a list whose items carry their own letters) gives that label."""
     if content[0] not in "*_":
-        return parse_label(content)
+        return _inner_label(parse_label(content), content)
     bold = _BOLD_OPEN.match(content)
     if bold is None:
-        return parse_label(content)
+        return _inner_label(parse_label(content), content)
     rest = content[bold.end():]
     close = rest.find(content[0] * 2)
     if 0 < close <= 12:  # "1.1.** text": the closing marks must not glue the label to its text
@@ -110,6 +111,19 @@ def read_label(content: str) -> Label | None:
     if label is None or label.is_bullet:
         return None
     return replace(label, end=label.end + bold.end())
+
+
+def _inner_label(label: Label | None, content: str) -> Label | None:
+    if label is None or not label.is_bullet:
+        return label
+    rest = content[label.end:]
+    gap = len(rest) - len(rest.lstrip(" \t"))
+    if not gap or not rest[gap:gap + 1] or rest[gap] not in _LABEL_FIRST:
+        return label
+    inner = parse_label(rest[gap:])
+    if inner is None or inner.is_bullet or len(rest) - gap <= inner.end:
+        return label
+    return replace(inner, end=label.end + gap + inner.end)
 
 
 def _maybe_label(content: str) -> bool:

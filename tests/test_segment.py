@@ -605,3 +605,26 @@ def test_double_dash_section_headings_are_headings():
     paths = [s.path for s in segment(text)]
     assert paths[0].startswith("Section 2 > a") and paths[-1].startswith("Section 3")
     assert not any("Scope" in s.text or "License Conditions" in s.text for s in segment(text))
+
+
+def test_a_markdown_heading_with_a_section_number_is_a_heading_whatever_its_case():
+    text = ("# Tool Licence\n\n## Section 1. Scope of use\n\n1.1 You may run the Tool.\n\n"
+            "## Section 2. What you may not do\n\n2.1 You may not resell the Tool.\n")
+    segs = segment(text)
+    assert [(s.path, s.text) for s in segs] == [("Section 1.1", "You may run the Tool."),
+                                               ("Section 2.1", "You may not resell the Tool.")]
+    assert segs[1].heading == "Section 2. What you may not do"
+
+
+@pytest.mark.parametrize("bullet", ["-", "*", "•"])
+def test_a_bullet_in_front_of_a_letter_only_decorates_it(bullet):
+    text = (f"Licence\n\n3. We allow you to:\n\n{bullet} (a) run the Tool;\n\n{bullet} (b) change the Tool; and\n\n"
+            f"{bullet} (c) give copies to others.\n\n4. Nothing else is allowed.\n")
+    segs = segment(text)
+    assert [(s.path, s.label, s.text) for s in segs] == [
+        ("Section 3", "3.", "We allow you to:"), ("Section 3 > (a)", "(a)", "run the Tool;"),
+        ("Section 3 > (b)", "(b)", "change the Tool; and"), ("Section 3 > (c)", "(c)", "give copies to others."),
+        ("Section 4", "4.", "Nothing else is allowed.")]
+    # a bullet before plain text stays a bullet item
+    assert [s.label for s in segment(f"Terms\n\nYou must not:\n\n{bullet} spam;\n\n{bullet} lie.\n")][1:] == [
+        bullet, bullet]

@@ -199,6 +199,16 @@ def _add_inherited(tags: dict[str, TagHit], view: ClauseView, found: dict[str, s
         tags.setdefault("restrict.noncommercial", TagHit(
             "restrict.noncommercial", score, view.span(view.first("COMM_PURPOSE")),
             "rule:restrict.noncommercial/forbidden-commercial-item"))
+    if "restrict.prohibited_use" in found and "restrict.prohibited_use" in tags and view.doc_kind == "licence":
+        # "You shall not: ... (iii) use the outputs to train a competing model": the chapeau's prohibition
+        # applies to the item's own words about outputs
+        for out in view.all("OUTPUT"):
+            purpose = next((p for p in view.all("IMPROVE_MODEL", "COMPETE") if p.sent == out.sent), None)
+            if purpose is not None:
+                tags.setdefault("restrict.output_use", TagHit(
+                    "restrict.output_use", score, view.span(out, purpose),
+                    "rule:restrict.output_use/forbidden-output-item"))
+                break
 
 
 def _weak_grants_only(tags: dict[str, TagHit]) -> None:

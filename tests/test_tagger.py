@@ -241,6 +241,9 @@ PHRASINGS = [
      {"restrict.scale_threshold"}),
     ("If your yearly revenue exceeds GBP 2,000,000, you need an enterprise licence to keep using the Tool.",
      {"restrict.scale_threshold"}),
+    # a disclaimer without quotes around "as is"
+    ("THE WEIGHTS ARE PROVIDED AS IS, AND YOU USE THEM AT YOUR OWN RISK.", {"terms.warranty_disclaimer"}),
+    ("The Tool is offered on an as is basis.", {"terms.warranty_disclaimer"}),
     # a patent licence that ends on litigation, in a clause of its own
     ("Should you bring a patent claim against anyone alleging that the Weights infringe it, every patent "
      "licence you received under these terms is terminated as of the day the claim is filed.",
@@ -486,3 +489,14 @@ def test_a_revenue_test_in_a_law_is_not_a_licence_threshold():
     assert "restrict.scale_threshold" not in tags_of(law, "law")
     assert "restrict.scale_threshold" in tags_of(law.replace("A covered developer means a person that",
                                                              "This free licence is not available to a person that"))
+
+
+def test_an_item_under_a_prohibition_about_outputs_is_an_output_restriction():
+    chapeau = "Recipients must not:"
+    assert tags_of("rely on the Tool's results to build a rival foundation model;", chapeau=chapeau) >= {
+        "restrict.prohibited_use", "restrict.output_use"}
+    assert tags_of("use the generated content to fine-tune other models;", chapeau=chapeau) >= {
+        "restrict.prohibited_use", "restrict.output_use"}
+    # an item about outputs that bans something else, and an item that only names models
+    assert "restrict.output_use" not in tags_of("publish outputs that defame a person;", chapeau=chapeau)
+    assert "restrict.output_use" not in tags_of("train a model to track people;", chapeau=chapeau)

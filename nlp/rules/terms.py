@@ -42,6 +42,7 @@ PHRASES = {
                  "disclaimer of warranty", "disclaimer of warranties", "with all faults", "warranties are disclaimed",
                  "disclaims any warranties", "disclaim any warranties", "disclaims all representations",
                  "makes no warranties", "provided as-is", "as-is basis", "without warranties or conditions", "as-is",
+                 "provided as is", "on an as is basis", "as is basis", "as is and as available",
                  "representations or warranties of any kind", "warranties are hereby disclaimed",
                  "without even the implied warranty", "are disclaimed"],
     "LIAB_LIMIT": ["not be liable", "not liable", "exclusion of liability", "no liability",

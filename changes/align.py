@@ -50,7 +50,7 @@ from clausewatch.changes.model import Change
 from clausewatch.changes.passes import Group, Item, align_clauses
 from clausewatch.changes.words import word_diff
 
-ALIGN_VERSION = "3"
+ALIGN_VERSION = "4"
 
 HEADER_CLAUSES = 6          # the header zone: at most this many leading clauses,
 HEADER_WORDS = 25           # ... before the first clause longer than this

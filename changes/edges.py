@@ -166,10 +166,38 @@ _WORDS = re.compile(r"[^\W\d_]+")
 _SENTENCE_END = re.compile(r"[a-z][.!?](?:\s|$)")
 
 
+# a web page's own controls: skip links, menus, sign-in, sharing, cookie consent buttons
+_CONTROLS = re.compile(
+    r"\b(?:skip\s+(?:to\s+(?:the\s+)?(?:main\s+)?(?:content|navigation|search|footer)|navigation|links?)|"
+    r"back\s+to\s+(?:top|home)|jump\s+to\s+(?:content|navigation|section)|toggle\s+(?:navigation|menu)|"
+    r"(?:open|close|main)\s+menu|menu|search|sign\s+(?:in|up|out)|log\s*(?:in|out)|print(?:\s+this\s+page)?|"
+    r"share(?:\s+this(?:\s+page)?)?|(?:accept|reject|decline|allow)\s+(?:all|cookies|all\s+cookies)|"
+    r"cookie\s+(?:settings|preferences)|manage\s+(?:cookies|preferences|consent)|got\s+it)\b", re.I)
+# the sentence of a cookie banner: chrome only beside its buttons ("We use cookies ... Accept all")
+_COOKIE_BANNER = re.compile(
+    r"\b(?:this\s+(?:web)?site|we)\s+uses?\s+cookies(?:\s+(?:and\s+similar\s+technologies\s+)?(?:to\s+"
+    r"(?:improve|enhance|personali[sz]e)\s+(?:your|the)\s+(?:user\s+|browsing\s+)?experience))?", re.I)
+
+
+def chrome_only(text: str) -> bool:
+    """A line made of a web page's controls only ("Skip to main content", "Sign in | Menu", "We use cookies
+    to improve your experience. Accept all"): the page, not the document. A cookie sentence without its
+    buttons ("We use cookies.") may be the document's own words: not chrome."""
+    bare = mask_urls(text).replace(URL, " ")
+    if not _CONTROLS.search(bare):
+        return False
+    return len(_WORDS.findall(_COOKIE_BANNER.sub(" ", _CONTROLS.sub(" ", bare)))) <= 1
+
+
 def furniture(item: Item) -> bool:
     """Short, no obligation words, not a sentence, and either capitalised like a title or an identifier with
-    a word or three ("ISSN 1977-0677 (electronic edition)", "ELI: http://...")."""
-    if len(item.keys) > HEADER_LINE_WORDS or NEGATIONS_MODALS.intersection(item.keys):
+    a word or three ("ISSN 1977-0677 (electronic edition)", "ELI: http://..."); or a line of the page's own
+    controls (a skip link, a cookie banner)."""
+    if len(item.keys) > HEADER_LINE_WORDS:
+        return False
+    if chrome_only(item.text):
+        return True
+    if NEGATIONS_MODALS.intersection(item.keys):
         return False
     bare = mask_urls(item.text).replace(URL, " ")
     if _SENTENCE_END.search(bare):

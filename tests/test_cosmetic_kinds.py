@@ -327,3 +327,17 @@ def test_words_carried_across_clause_boundaries_are_relayout():
     assert_cosmetic(old, new)
     changed = [("1", first), ("2", "Redistribution is not allowed. " + second), ("3", third)]
     assert_substantive(old, changed)
+
+
+# ------------------------------------------------------------------ the page's own controls
+
+@pytest.mark.parametrize("chrome", ["Skip to main content", "We use cookies to improve your experience. Accept all",
+                                    "Sign in | Menu | Search", "Cookie settings"])
+def test_a_control_of_the_page_added_at_the_top_is_the_page_not_the_document(chrome):
+    assert_cosmetic(TERMS, [("¶ 0", chrome), *TERMS], "header")
+
+
+def test_a_sentence_about_cookies_without_its_buttons_is_the_documents_own():
+    # a privacy notice that starts saying it uses cookies has changed, whatever a banner would look like
+    assert_substantive(TERMS, [TERMS[0], ("¶ 1b", "We use cookies."), *TERMS[1:]])
+    assert_substantive(TERMS, [*TERMS[:3], ("2b", "You must sign in to use the Services."), *TERMS[3:]])

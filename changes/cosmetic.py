@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from clausewatch.changes.amounts import canonical_numbers
 from clausewatch.changes.notices import is_copyright_notice, mask_copyright, mask_template_holders
 from clausewatch.changes.sentinels import (
     DATE,
@@ -345,7 +346,7 @@ def pre_key(text: str, ctx: DocContext | None = None) -> str:
     text = _context_free_key(text)
     if ctx is not None:
         text = ctx.mask(text)
-    return canonical_dates(text).lower()
+    return canonical_numbers(canonical_dates(text)).lower()
 
 
 def key_tokens(text: str, ctx: DocContext | None = None) -> list[str]:
@@ -386,6 +387,8 @@ def _ladder(text: str, ctx: DocContext | None) -> Iterator[tuple[str, list[str]]
         yield "release_version", t.split()
     t = canonical_dates(t)
     yield "date_format", t.split()
+    t = canonical_numbers(t)
+    yield "number_format", t.split()
     t = t.lower()
     yield "case", t.split()
     words = _TOKEN.findall(t)

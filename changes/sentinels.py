@@ -16,3 +16,6 @@ def is_date_token(token: str) -> bool:
 
 def date_readings(token: str) -> set[str]:
     return set(token[len(DATE_TOKEN):-1].split("|")) if is_date_token(token) else set()
+# an amount or number, normalised (changes.amounts): "\ue000amt=usd1000000\ue001", "\ue000num=700000000\ue001"
+AMOUNT_TOKEN = "\ue000amt="
+NUMBER_TOKEN = "\ue000num="

@@ -341,3 +341,30 @@ def test_a_sentence_about_cookies_without_its_buttons_is_the_documents_own():
     # a privacy notice that starts saying it uses cookies has changed, whatever a banner would look like
     assert_substantive(TERMS, [TERMS[0], ("¶ 1b", "We use cookies."), *TERMS[1:]])
     assert_substantive(TERMS, [*TERMS[:3], ("2b", "You must sign in to use the Services."), *TERMS[3:]])
+
+
+# ------------------------------------------------------------------ numbers and amounts written another way
+
+@pytest.mark.parametrize("old,new", [
+    ("You must pay within thirty (30) days of the invoice.", "You must pay within 30 days of the invoice."),
+    ("Above USD 1,000,000 in revenue a licence is needed.", "Above $1,000,000 in revenue a licence is needed."),
+    ("Above 1 million US dollars in revenue a licence is needed.", "Above USD 1,000,000 in revenue a licence is needed."),
+    ("More than 700,000,000 monthly active users need a licence.", "More than 700 million monthly active users need a licence."),
+    ("Fines for a breach of these obligations reach EUR 35 000 000 per breach.",
+     "Fines for a breach of these obligations reach €35,000,000 per breach."),
+])
+def test_a_number_written_another_way(old, new):
+    base = [("1", "Terms of payment and use."), ("2", old), ("3", "These terms are governed by Irish law.")]
+    assert_cosmetic(base, edited(base, 1, new), "number_format")
+
+
+@pytest.mark.parametrize("old,new", [
+    ("You must pay within thirty (30) days of the invoice.", "You must pay within sixty (60) days of the invoice."),
+    ("Above USD 1,000,000 in revenue a licence is needed.", "Above USD 2,000,000 in revenue a licence is needed."),
+    ("Above USD 1,000,000 in revenue a licence is needed.", "Above EUR 1,000,000 in revenue a licence is needed."),
+    ("More than 700,000,000 monthly active users need a licence.", "More than 700,000 monthly active users need a licence."),
+    ("You must pay within thirty (30) days of the invoice.", "You must pay within thirty (31) days of the invoice."),
+])
+def test_another_number_or_currency_stays_substantive(old, new):
+    base = [("1", "Terms of payment and use."), ("2", old), ("3", "These terms are governed by Irish law.")]
+    assert_substantive(base, edited(base, 1, new))

@@ -241,6 +241,10 @@ PHRASINGS = [
      {"restrict.scale_threshold"}),
     ("If your yearly revenue exceeds GBP 2,000,000, you need an enterprise licence to keep using the Tool.",
      {"restrict.scale_threshold"}),
+    # export-control vocabulary: restricted-party lists, military end users
+    ("You may not provide the Weights to anyone named on a restricted party list.",
+     {"restrict.geographic", "policy.national_security"}),
+    ("The Tool must not be supplied to a military end user.", {"policy.national_security"}),
     # a disclaimer without quotes around "as is"
     ("THE WEIGHTS ARE PROVIDED AS IS, AND YOU USE THEM AT YOUR OWN RISK.", {"terms.warranty_disclaimer"}),
     ("The Tool is offered on an as is basis.", {"terms.warranty_disclaimer"}),

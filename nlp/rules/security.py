@@ -14,7 +14,8 @@ from __future__ import annotations
 from clausewatch.nlp.rules.base import ClauseView, Rule, any_of, combos
 
 _MILITARY_NEXT = ["use", "uses", "purposes", "purpose", "applications", "application", "operations", "end-use",
-                  "end use", "activities", "capabilities", "and", "or", ",", "intelligence", "domain", "systems"]
+                  "end use", "activities", "capabilities", "and", "or", ",", "intelligence", "domain", "systems",
+                  "end user", "end users", "end-user", "end-users", "forces", "organizations", "organisations"]
 _OPERATIVE = ["system", "systems", "purposes", "purpose", "risk", "risks", "threat", "threats", "implications",
               "concerns", "agencies", "community", "mission", "missions", "interests", "applications", "uses", "use",
               "memorandum", "officials", "information", "reasons"]
@@ -40,7 +41,8 @@ PHRASES = {
                "intelligence community", "defense industrial base", "missile", "missiles",
                "critical infrastructure attacks", "attacks on critical infrastructure", "nonproliferation",
                "counterintelligence", "embargo", "embargoed", "armed forces", "military and intelligence",
-               "weaponization"],
+               "weaponization", "restricted party", "restricted parties", "restricted party list",
+               "denied party", "denied parties", "entity list", "specially designated nationals", "sdn list"],
 }
 PHRASES["NATSEC"] += [*combos("military ", _MILITARY_NEXT), "for military", "in military",
                       *combos("national security ", _OPERATIVE),

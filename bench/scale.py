@@ -24,20 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests import processes  # noqa: E402 - the same process handling as the tests
-from tests.hostfarm import document, host_url  # noqa: E402
+from tests.hostfarm import document, write_registry  # noqa: E402
 from tests.redisserver import RedisServer, redis_available  # noqa: E402
 
 CLI = [sys.executable, "-m", "clausewatch"]
 HOSTS = 20
-
-
-def write_registry(directory: Path, sources: int, port: int) -> None:
-    directory.mkdir(parents=True)
-    for n in range(sources):
-        (directory / f"s{n:05d}.yaml").write_text(
-            f"id: s{n:05d}\ntitle: Synthetic model licence {n}\npublisher: Synthetic Publisher\n"
-            f"jurisdiction: global\nkind: license\nfamily: synthetic-{n % 50}\nversion: \"1\"\n"
-            f"url: {host_url(n % HOSTS, port, n)}\nformat: text\nschedule: \"0 6 * * *\"\n")
 
 
 def start(args: list[str], env: dict) -> subprocess.Popen:
@@ -152,7 +143,7 @@ def main() -> None:
     redis = None
     try:
         port = int(farm.stdout.readline().split()[1])
-        write_registry(work / "sources", args.sources, port)
+        write_registry(work / "sources", args.sources, HOSTS, port)
         env = {**os.environ, "CLAUSEWATCH_SOURCES": str(work / "sources"), "CLAUSEWATCH_ALLOW_LOCAL": "1",
                "CLAUSEWATCH_DOWNLOAD_DELAY": str(args.delay), "CLAUSEWATCH_WORKER_TTL": "5"}
         env.pop("CLAUSEWATCH_REDIS_URL", None)

@@ -73,6 +73,24 @@ def pytest_sessionfinish(session, exitstatus):
         print(f"\nconftest: killed {len(left)} process(es) a test left running: {left}", file=sys.stderr)
 
 
+def store_texts(db_file, texts: dict[str, str], month: str = "2024-01"):
+    """A database holding one licence source per ``texts`` entry (source id -> text), each with one stored
+    version, fetched on consecutive days of ``month``; returns the open database."""
+    from clausewatch.db import connect
+    from clausewatch.db.documents import record_document, source_pk, sync_sources
+    from clausewatch.db.records import Fetched
+
+    db = connect(db_file)
+    sync_sources(db, [{"source_id": sid, "title": sid, "url": f"https://example.org/{sid}", "format": "text",
+                       "family": sid, "kind": "license", "jurisdiction": "global"} for sid in texts])
+    for day, (sid, text) in enumerate(texts.items(), 1):
+        record_document(db, None, Fetched(source=source_pk(db, sid), url=f"https://example.org/{sid}",
+                                          requested_at=f"{month}-{day:02d}T06:00:00Z", http_status=200,
+                                          outcome="new_version", body=text.encode()),
+                        text=text, extractor_version="test", valid_from=f"{month}-{day:02d}")
+    return db
+
+
 def write_source(directory: Path, source_id: str, url: str, *, fmt: str = "text", replay: list[str] | None = None,
                  family: str | None = None, kind: str = "license", extra: str = "") -> Path:
     """Write a minimal valid declaration into ``directory``."""

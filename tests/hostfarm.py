@@ -20,6 +20,7 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 CLAUSES = ["You may use, copy and modify the model {n} for any lawful purpose.",
@@ -137,6 +138,16 @@ def serve(hosts: int, log_path: str, latency: float) -> None:
 
 def host_url(k: int, port: int, n: int) -> str:
     return f"http://127.0.0.{k + 2}:{port}/doc/{n}"
+
+
+def write_registry(directory: Path, sources: int, hosts: int, port: int) -> None:
+    """One declaration per synthetic source, spread over ``hosts`` loopback hosts of the farm."""
+    directory.mkdir(parents=True)
+    for n in range(sources):
+        (directory / f"s{n:05d}.yaml").write_text(
+            f"id: s{n:05d}\ntitle: Synthetic model licence {n}\npublisher: Synthetic Publisher\n"
+            f"jurisdiction: global\nkind: license\nfamily: synthetic-{n % 50}\nversion: \"1\"\n"
+            f"url: {host_url(n % hosts, port, n)}\nformat: text\nschedule: \"0 6 * * *\"\n")
 
 
 def read_log(path: str) -> list[tuple[str, str, float, float, int]]:

@@ -18,20 +18,11 @@ import pytest
 
 from clausewatch.db import connect
 from tests.conftest import ROOT
-from tests.hostfarm import host_url, read_log
+from tests.hostfarm import read_log, write_registry
 
 SOURCES, HOSTS, DELAY = 10_000, 20, 0.03
 CRASH_SOURCES = 3_000          # the second cycle, with the crashes, re-fetches this many
 CLI = [sys.executable, "-m", "clausewatch"]
-
-
-def write_registry(directory: Path, port: int) -> None:
-    directory.mkdir(parents=True)
-    for n in range(SOURCES):
-        (directory / f"s{n:05d}.yaml").write_text(
-            f"id: s{n:05d}\ntitle: Synthetic model licence {n}\npublisher: Synthetic Publisher\n"
-            f"jurisdiction: global\nkind: license\nfamily: synthetic-{n % 50}\nversion: \"1\"\n"
-            f"url: {host_url(n % HOSTS, port, n)}\nformat: text\nschedule: \"0 6 * * *\"\n")
 
 
 def politeness_violations(rows: list[tuple]) -> list[str]:
@@ -94,7 +85,7 @@ def test_ten_thousand_sources_three_workers_one_writer_and_crashes(tmp_path, red
     if ready[:1] != ["READY"]:
         pytest.skip("the loopback addresses 127.0.0.2-21 cannot be bound here")
     port = int(ready[1])
-    write_registry(tmp_path / "sources", port)
+    write_registry(tmp_path / "sources", SOURCES, HOSTS, port)
     db_file = tmp_path / "cw.db"
     env = {"CLAUSEWATCH_SOURCES": str(tmp_path / "sources"), "CLAUSEWATCH_DB": str(db_file),
            "CLAUSEWATCH_REDIS_URL": redis_server.url, "CLAUSEWATCH_ALLOW_LOCAL": "1",

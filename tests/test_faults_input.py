@@ -25,12 +25,10 @@ pytest.register_assert_rewrite("tests.faultserver")
 
 from clausewatch.crawlers.extract import extract  # noqa: E402
 from clausewatch.db import connect  # noqa: E402
-from clausewatch.db.documents import record_document, source_pk, sync_sources  # noqa: E402
-from clausewatch.db.records import Fetched  # noqa: E402
 from clausewatch.nlp import analyse  # noqa: E402
 from clausewatch.nlp.segment_text import strip_emphasis  # noqa: E402
 from tests import processes  # noqa: E402
-from tests.conftest import ROOT, run_cli, write_source  # noqa: E402
+from tests.conftest import ROOT, run_cli, store_texts, write_source  # noqa: E402
 from tests.faultserver import FAST_CRAWL_ENV, FaultServer, fault, ok, query, status  # noqa: E402
 
 pytest_plugins = ["tests.faultserver"]  # fixtures: observed, and the fault matrix row of each test
@@ -88,18 +86,6 @@ def test_a_clause_over_a_million_characters_is_processed_in_pieces(tmp_path, obs
              f"{normal['tags']}; `tag` printed {len(clauses)} clauses")
 
 
-def _stored(db_file, texts: dict[str, str]):
-    db = connect(db_file)
-    sync_sources(db, [{"source_id": sid, "title": sid, "url": f"https://example.org/{sid}", "format": "text",
-                       "family": sid, "kind": "license", "jurisdiction": "global"} for sid in texts])
-    for day, (sid, text) in enumerate(texts.items(), 1):
-        record_document(db, None, Fetched(source=source_pk(db, sid), url=f"https://example.org/{sid}",
-                                          requested_at=f"2024-01-0{day}T06:00:00Z", http_status=200,
-                                          outcome="new_version", body=text.encode()),
-                        text=text, extractor_version="test", valid_from=f"2024-01-0{day}")
-    return db
-
-
 @fault("a document whose analysis fails", "the analysis raises for one of three documents (injected)",
        "that version records its error (status, the site's source_health, exit 2); the other two are processed "
        "and compared; a later run does not retry it until the pipeline changes")
@@ -110,7 +96,7 @@ def test_a_failing_document_is_its_own_error_and_the_others_go_on(tmp_path, monk
     from clausewatch.stages.process import process_versions
 
     db_file = tmp_path / "cw.db"
-    db = _stored(db_file, {"first-terms": NORMAL, "poison-terms": NORMAL + "\n3. POISON clause.\n",
+    db = store_texts(db_file, {"first-terms": NORMAL, "poison-terms": NORMAL + "\n3. POISON clause.\n",
                            "last-terms": NORMAL.replace("weapons", "malware")})
     real = nlp.analyse
 
@@ -148,7 +134,7 @@ def test_process_exits_2_when_a_document_failed(tmp_path, monkeypatch):
     from clausewatch.cli import main
 
     db_file = tmp_path / "cw.db"
-    _stored(db_file, {"ok-terms": NORMAL, "bad-terms": NORMAL + "POISON\n"})
+    store_texts(db_file, {"ok-terms": NORMAL, "bad-terms": NORMAL + "POISON\n"})
     real = nlp.analyse
     monkeypatch.setattr(nlp, "analyse", lambda t: (_ for _ in ()).throw(RuntimeError("boom")) if "POISON" in t
                         else real(t))
@@ -268,7 +254,7 @@ def _get(url: str) -> tuple[int, str]:
        "ordinary queries answer")
 def test_the_public_sql_endpoint_bounds_what_one_request_costs(tmp_path, observed):
     db_file = tmp_path / "cw.db"
-    _stored(db_file, {"some-terms": NORMAL}).close()
+    store_texts(db_file, {"some-terms": NORMAL}).close()
     port = _free_port()
     proc = processes.popen([sys.executable, "-m", "clausewatch", "serve", "--db", str(db_file), "--port", str(port)],
                            cwd=ROOT, stdout=open(tmp_path / "serve.log", "w"), stderr=open(tmp_path / "err.log", "w"))

@@ -8,10 +8,8 @@ import sqlite3
 
 import pytest
 
-from clausewatch.db import connect
-from clausewatch.db.documents import record_document, source_pk, sync_sources
-from clausewatch.db.records import Fetched
 from clausewatch.stages import parallel, process
+from tests.conftest import store_texts
 
 TEXTS = {
     "alpha-terms": "Alpha Licence\n\n1. You may use, copy and modify the model for any purpose.\n\n"
@@ -25,15 +23,7 @@ TEXTS = {
 
 
 def store(path):
-    db = connect(path)
-    sync_sources(db, [{"source_id": sid, "title": sid, "url": f"https://example.org/{sid}", "format": "text",
-                       "family": sid, "kind": "license", "jurisdiction": "global"} for sid in TEXTS])
-    for k, (sid, text) in enumerate(TEXTS.items(), 1):
-        record_document(db, None, Fetched(source=source_pk(db, sid), url=f"https://example.org/{sid}",
-                                          requested_at=f"2024-02-0{k}T06:00:00Z", http_status=200,
-                                          outcome="new_version", body=text.encode()),
-                        text=text, extractor_version="test", valid_from=f"2024-02-0{k}")
-    return db
+    return store_texts(path, TEXTS, month="2024-02")
 
 
 def stored(path) -> list[tuple]:

@@ -14,12 +14,19 @@ _UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six"
           "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
          "ninety": 90}
-_SCALES = {"thousand": 10 ** 3, "million": 10 ** 6, "billion": 10 ** 9, "trillion": 10 ** 12}
-_WORD = (rf"(?:(?:{'|'.join(_TENS)})(?:[- ](?:{'|'.join(sorted(_UNITS, key=len, reverse=True))}))?|"
-         rf"{'|'.join(sorted(_UNITS, key=len, reverse=True))})(?:\s+hundred(?:\s+(?:and\s+)?(?:{'|'.join(_TENS)}|"
-         rf"{'|'.join(sorted(_UNITS, key=len, reverse=True))})(?:[- ](?:{'|'.join(_UNITS)}))?)?)?")
+_SCALES = {"thousand": 10 ** 3, "million": 10 ** 6, "billion": 10 ** 9, "trillion": 10 ** 12,
+           "mn": 10 ** 6, "m": 10 ** 6, "bn": 10 ** 9, "b": 10 ** 9}
+_UNIT_ALT = "|".join(sorted(_UNITS, key=len, reverse=True))
+_TENS_ALT = "|".join(_TENS)
+_WORD = (rf"(?:(?:{_TENS_ALT})(?:[- ](?:{_UNIT_ALT}))?|{_UNIT_ALT})"
+         rf"(?:\s+hundred(?:\s+(?:and\s+)?(?:{_TENS_ALT}|{_UNIT_ALT})(?:[- ](?:{_UNIT_ALT}))?)?)?")
 _DIGITS = r"\d{1,3}(?:(?:,\d{3})+|(?:[ \u00a0\u202f]\d{3})+)(?:\.\d+)?(?!\d)|\d+(?:\.\d+)?"
-_SCALE = rf"(?:\s*(?P<scale>{'|'.join(_SCALES)}|[mb]n|[MB])\b)?"
+
+
+def _scale(group: str) -> str:
+    """An optional scale word after a number, captured as ``group``: "million", "bn", "M"."""
+    return rf"(?:\s*(?P<{group}>{'|'.join(sorted(_SCALES, key=len, reverse=True))})\b)?"
+
 
 # "thirty (30)", "30 (thirty)": the same number twice
 _TWICE = re.compile(rf"\b(?P<w1>{_WORD})\s*\((?P<d1>\d+)\)|\b(?P<d2>\d+)\s*\((?P<w2>{_WORD})\)", re.I)
@@ -27,10 +34,10 @@ _CURRENCY = {"usd": "usd", "us$": "usd", "$": "usd", "us dollars": "usd", "dolla
              "eur": "eur", "€": "eur", "euro": "eur", "euros": "eur", "gbp": "gbp", "£": "gbp",
              "pounds sterling": "gbp"}
 _AMOUNT = re.compile(
-    rf"(?P<cur1>US\$|USD|EUR|GBP|\$|€|£)\s?(?P<n1>{_DIGITS}){_SCALE.replace('scale', 's1')}"
-    rf"|\b(?P<n2>{_DIGITS}){_SCALE.replace('scale', 's2')}\s*(?P<cur2>USD|EUR|GBP|US\s+dollars|dollars?|euros?|"
+    rf"(?P<cur1>US\$|USD|EUR|GBP|\$|€|£)\s?(?P<n1>{_DIGITS}){_scale('s1')}"
+    rf"|\b(?P<n2>{_DIGITS}){_scale('s2')}\s*(?P<cur2>USD|EUR|GBP|US\s+dollars|dollars?|euros?|"
     r"pounds\s+sterling)\b", re.I)
-_NUMBER = re.compile(rf"(?<![\w.,])(?P<n>{_DIGITS}){_SCALE}(?![\w])", re.I)
+_NUMBER = re.compile(rf"(?<![\w.,])(?P<n>{_DIGITS}){_scale('scale')}(?![\w])", re.I)
 
 
 def _words_value(text: str) -> int | None:
@@ -55,8 +62,7 @@ def _value(number: str, scale: str | None) -> str | None:
     except ValueError:
         return None
     if scale:
-        key = scale.lower()
-        value *= _SCALES.get(key, {"mn": 10 ** 6, "m": 10 ** 6, "bn": 10 ** 9, "b": 10 ** 9}.get(key, 1))
+        value *= _SCALES[scale.lower()]
     return str(int(value)) if float(value).is_integer() else repr(value).replace(".", "p")
 
 

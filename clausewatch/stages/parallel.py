@@ -144,26 +144,21 @@ def mark_broken() -> None:
     shutdown()
 
 
-def shutdown() -> None:
+def shutdown(wait: bool = False) -> None:
+    """Stop the dispatcher and the pool (the jobs not started are cancelled); ``wait``: until they exit."""
     global _pool, _dispatcher
     if _dispatcher is not None:
-        _dispatcher.shutdown(wait=False)
+        _dispatcher.shutdown(wait=wait)
         _dispatcher = None
     if _pool is not None:
-        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool.shutdown(wait=wait, cancel_futures=True)
         _pool = None
 
 
 def close() -> None:
     """Stop the pool and its forkserver now, waiting for them to exit: for a long-lived caller (a test
     session) that must leave no process behind. A command's pool ends with the command anyway."""
-    global _pool, _dispatcher
-    if _dispatcher is not None:
-        _dispatcher.shutdown(wait=True)
-        _dispatcher = None
-    executor, _pool = _pool, None
-    if executor is not None:
-        executor.shutdown(wait=True, cancel_futures=True)
+    shutdown(wait=True)
     from multiprocessing import forkserver
 
     stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)   # CPython's own clean stop

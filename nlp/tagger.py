@@ -37,6 +37,7 @@ from clausewatch.nlp.rules.context import (
 from clausewatch.nlp.rules.licenses import find_licenses
 from clausewatch.nlp.rules.references import find_references
 from clausewatch.nlp.rules.regulation import definition_clause
+from clausewatch.nlp.rules.restrictions import output_purpose
 
 TITLE_CASE = re.compile(r"[A-Z]")
 GRANT_CUES = {"GRANT_STRONG", "GRANT_WEAK"}
@@ -202,13 +203,10 @@ def _add_inherited(tags: dict[str, TagHit], view: ClauseView, found: dict[str, s
     if "restrict.prohibited_use" in found and "restrict.prohibited_use" in tags and view.doc_kind == "licence":
         # "You shall not: ... (iii) use the outputs to train a competing model": the chapeau's prohibition
         # applies to the item's own words about outputs
-        for out in view.all("OUTPUT"):
-            purpose = next((p for p in view.all("IMPROVE_MODEL", "COMPETE") if p.sent == out.sent), None)
-            if purpose is not None:
-                tags.setdefault("restrict.output_use", TagHit(
-                    "restrict.output_use", score, view.span(out, purpose),
-                    "rule:restrict.output_use/forbidden-output-item"))
-                break
+        found = output_purpose(view, ("IMPROVE_MODEL", "COMPETE"), prohibited=False)
+        if found is not None:
+            tags.setdefault("restrict.output_use", TagHit(
+                "restrict.output_use", score, view.span(*found), "rule:restrict.output_use/forbidden-output-item"))
 
 
 def _weak_grants_only(tags: dict[str, TagHit]) -> None:

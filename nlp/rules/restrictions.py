@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-from clausewatch.nlp.rules.base import ClauseView, Rule, any_of, combos, together, verbs
+from clausewatch.nlp.rules.base import ClauseView, Hit, Rule, any_of, combos, together, verbs
 
 NEAR = {"NONCOMM": [("ONLY_W", "RESEARCH_P", 20), ("RESEARCH_W", "ONLY_AFTER", 3)],
         "SAFE_USE": [("SAFE_W", "RESPONSIBLE_W", 3), ("RESPONSIBLE_W", "SAFE_W", 3)],
@@ -143,13 +143,20 @@ def _output_ban(view: ClauseView) -> str | None:
     such use (name the model, display a notice) is not a ban: it has no prohibition."""
     if view.doc_kind != "licence":
         return None
+    found = output_purpose(view, ("IMPROVE_MODEL", "COMPETE", "CONTRAVENE_TERMS"), prohibited=True)
+    return view.span(*found) if found else None
+
+
+def output_purpose(view: ClauseView, purposes: tuple[str, ...], *, prohibited: bool) -> tuple[Hit, Hit] | None:
+    """The first outputs cue and a ``purposes`` cue of the same sentence (with ``prohibited``: only in a
+    sentence that also prohibits); also used for an item whose prohibition is its chapeau's."""
+    bans = {h.sent for h in view.all("PROHIB")} if prohibited else None
     for out in view.all("OUTPUT"):
-        prohib = [h for h in view.all("PROHIB") if h.sent == out.sent]
-        if not prohib:
+        if bans is not None and out.sent not in bans:
             continue
-        for purpose in view.all("IMPROVE_MODEL", "COMPETE", "CONTRAVENE_TERMS"):
+        for purpose in view.all(*purposes):
             if purpose.sent == out.sent:
-                return view.span(out, purpose)
+                return out, purpose
     return None
 
 
